@@ -1,0 +1,52 @@
+// swift-tools-version: 6.0
+import PackageDescription
+
+/// Numeric kernels must be fast even under `swift test` (debug): debug builds of
+/// numeric Swift are 60-400x slower (../shared/docs/SWIFT-TOOLCHAIN.md §5).
+let fastSwift: [SwiftSetting] = [
+    .unsafeFlags(["-target-cpu", "haswell"]),
+    .unsafeFlags(["-O"], .when(configuration: .debug)),
+]
+
+let package = Package(
+    name: "ABLToolkit",
+    products: [
+        .executable(name: "abl", targets: ["pipeline"]),
+        .library(name: "ABLNet", targets: ["ABLNet"]),
+        .library(name: "PoisonForge", targets: ["PoisonForge"]),
+        .library(name: "Sanitizer", targets: ["Sanitizer"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+    ],
+    targets: [
+        // System libraries (module maps in each folder).
+        .systemLibrary(name: "COpenBLAS", path: "Sources/COpenBLAS", pkgConfig: "openblas",
+                       providers: [.apt(["libopenblas-dev"])]),
+        .systemLibrary(name: "CPNG", path: "Sources/CPNG", pkgConfig: "libpng",
+                       providers: [.apt(["libpng-dev"])]),
+        .systemLibrary(name: "CJPEG", path: "Sources/CJPEG", pkgConfig: "libjpeg",
+                       providers: [.apt(["libjpeg-dev"])]),
+        .systemLibrary(name: "CZlib", path: "Sources/CZlib", pkgConfig: "zlib",
+                       providers: [.apt(["zlib1g-dev"])]),
+        .systemLibrary(name: "CCrypto", path: "Sources/CCrypto", pkgConfig: "libcrypto",
+                       providers: [.apt(["libssl-dev"])]),
+        // libjpeg reports errors through setjmp/longjmp, which Swift cannot call: a tiny C shim.
+        .target(name: "CImageShim", dependencies: ["CJPEG"], cSettings: [.unsafeFlags(["-O2"])]),
+
+        .target(name: "ABLNet", dependencies: ["COpenBLAS", "CCrypto"], swiftSettings: fastSwift),
+        .target(name: "PoisonForge",
+                dependencies: ["ABLNet", "CPNG", "CJPEG", "CZlib", "CImageShim"],
+                swiftSettings: fastSwift),
+        .target(name: "Sanitizer", dependencies: ["ABLNet", "PoisonForge"], swiftSettings: fastSwift),
+        .executableTarget(name: "pipeline",
+                          dependencies: ["ABLNet", "PoisonForge", "Sanitizer",
+                                         .product(name: "ArgumentParser", package: "swift-argument-parser")],
+                          swiftSettings: fastSwift),
+
+        .testTarget(name: "ABLNetTests", dependencies: ["ABLNet"], swiftSettings: fastSwift),
+        .testTarget(name: "PoisonForgeTests", dependencies: ["PoisonForge", "ABLNet"], swiftSettings: fastSwift),
+        .testTarget(name: "SanitizerTests", dependencies: ["Sanitizer", "PoisonForge"], swiftSettings: fastSwift),
+        .testTarget(name: "PipelineTests", dependencies: ["pipeline", "PoisonForge", "ABLNet"], swiftSettings: fastSwift),
+    ]
+)

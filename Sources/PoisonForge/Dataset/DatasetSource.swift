@@ -1,0 +1,144 @@
+import ABLNet
+import Foundation
+
+/// Where a dataset comes from: one case per reader.
+public enum DatasetSource: Sendable {
+    /// IDX image and label files (MNIST layout, raw or gzip).
+    case idx(trainImages: String, trainLabels: String, testImages: String, testLabels: String, classNames: [String]?)
+    /// CIFAR binary batches.
+    case cifar(variant: CIFARReader.Variant, label: CIFARReader.LabelKind, trainFiles: [String], testFiles: [String])
+    /// An ImageFolder train tree and test tree.
+    case imageFolders(train: String, test: String, channels: Int, height: Int, width: Int, policy: SizePolicy)
+    /// One ImageFolder tree split per class by a seeded ratio.
+    case imageFolderSplit(root: String, testRatio: Double, seed: UInt64, channels: Int, height: Int, width: Int, policy: SizePolicy)
+
+    public static let fashionMNISTClassNames = ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
+                                                "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"]
+
+    /// The Debian `dataset-fashion-mnist` files under `root`.
+    public static func fashionMNIST(root: String = "/usr/share/datasets/fashion-mnist") -> DatasetSource {
+        .idx(trainImages: root + "/train-images-idx3-ubyte.gz", trainLabels: root + "/train-labels-idx1-ubyte.gz",
+             testImages: root + "/t10k-images-idx3-ubyte.gz", testLabels: root + "/t10k-labels-idx1-ubyte.gz",
+             classNames: fashionMNISTClassNames)
+    }
+
+    /// Every file or folder the source reads (their contents enter the ingest stage's cache key).
+    public var inputPaths: [String] {
+        switch self {
+        case .idx(let a, let b, let c, let d, _): return [a, b, c, d]
+        case .cifar(_, _, let tr, let te): return tr + te
+        case .imageFolders(let tr, let te, _, _, _, _): return [tr, te]
+        case .imageFolderSplit(let root, _, _, _, _, _, _): return [root]
+        }
+    }
+
+    /// Reads the dataset.
+    public func load(name: String) throws -> Dataset {
+        switch self {
+        case .idx(let trImg, let trLab, let teImg, let teLab, let names):
+            func split(_ imgPath: String, _ labPath: String, _ prefix: String) throws -> DatasetSplit {
+                let img = try IDXReader.readImages(imgPath)
+                let labels = try IDXReader.readLabels(labPath)
+                guard labels.count == img.count else {
+                    throw DatasetError.shapeMismatch(path: labPath, reason: "\(labels.count) labels for \(img.count) images in \(imgPath)")
+                }
+                return DatasetSplit(height: img.height, width: img.width, channels: 1, pixels: img.pixels, labels: labels,
+                                    ids: (0..<img.count).map { "\(prefix)-\($0)" }, sources: [imgPath, labPath],
+                                    sourceOf: Array(repeating: 0, count: img.count), sourceIndex: Array(0..<img.count))
+            }
+            let train = try split(trImg, trLab, "train"), test = try split(teImg, teLab, "test")
+            let classCount = max(train.labels.max() ?? 0, test.labels.max() ?? 0) + 1
+            let classNames = names ?? (0..<classCount).map { "class\($0)" }
+            for (s, path) in [(train, trLab), (test, teLab)] {
+                if let bad = s.labels.first(where: { $0 >= classNames.count }) {
+                    throw DatasetError.labelOutOfRange(path: path, label: bad, classes: classNames.count)
+                }
+            }
+            return Dataset(name: name, classNames: classNames, train: train, test: test)
+        case .cifar(let variant, let label, let trainFiles, let testFiles):
+            let train = try CIFARReader.read(files: trainFiles, variant: variant, labelKind: label, idPrefix: "train")
+            let test = try CIFARReader.read(files: testFiles, variant: variant, labelKind: label, idPrefix: "test")
+            let count = variant == .cifar10 ? 10 : (label == .fine ? 100 : 20)
+            var names = CIFARReader.classNames(near: trainFiles[0], variant: variant, labelKind: label) ?? (0..<count).map { "class\($0)" }
+            if names.count != count { names = (0..<count).map { "class\($0)" } }
+            return Dataset(name: name, classNames: names, train: train, test: test)
+        case .imageFolders(let tr, let te, let c, let h, let w, let policy):
+            return try ImageFolderReader.read(trainRoot: tr, testRoot: te, channels: c, height: h, width: w, policy: policy, name: name)
+        case .imageFolderSplit(let root, let ratio, let seed, let c, let h, let w, let policy):
+            return try ImageFolderReader.read(root: root, testRatio: ratio, seed: seed, channels: c, height: h, width: w, policy: policy, name: name)
+        }
+    }
+}
+
+/// Post-processing applied after reading: channel conversion, size, subsets, class names.
+public struct DatasetAdjustment: Sendable {
+    public var channels: Int?
+    public var height: Int?
+    public var width: Int?
+    public var sizePolicy: SizePolicy = .resize
+    public var classNames: [String]?
+    public var trainLimit: Int?
+    public var testLimit: Int?
+    public var seed: UInt64 = 0
+
+    public init() {}
+
+    public func apply(to input: Dataset) throws -> Dataset {
+        var ds = input
+        if let names = classNames {
+            let needed = max(ds.train.labels.max() ?? 0, ds.test.labels.max() ?? 0) + 1
+            guard names.count >= needed else {
+                throw DatasetError.invalid("dataset.class_names has \(names.count) names but the labels need \(needed)")
+            }
+            ds.classNames = names
+        }
+        var rng = SeededRNG(seed: seed, stream: "dataset-limit")
+        if let n = trainLimit, n < ds.train.count { ds.train = ds.train.subset(rng.permutation(ds.train.count).prefix(n).sorted()) }
+        if let n = testLimit, n < ds.test.count { ds.test = ds.test.subset(rng.permutation(ds.test.count).prefix(n).sorted()) }
+        ds.train = try adjust(ds.train, split: "train")
+        ds.test = try adjust(ds.test, split: "test")
+        return ds
+    }
+
+    private func adjust(_ s: DatasetSplit, split: String) throws -> DatasetSplit {
+        var out = s
+        if let c = channels, c != s.channels {
+            out.pixels = DatasetAdjustment.convertChannels(s.pixels, from: s.channels, to: c)
+            out.channels = c
+        }
+        let h = height ?? s.height, w = width ?? s.width
+        if h != s.height || w != s.width {
+            guard sizePolicy == .resize else {
+                throw DatasetError.shapeMismatch(path: s.sources.first ?? split, reason: "\(split) images are \(s.width)x\(s.height), the manifest declares \(w)x\(h) (size_policy is \"reject\")")
+            }
+            let size = out.sampleSize
+            var px = [UInt8]()
+            px.reserveCapacity(s.count * h * w * out.channels)
+            for i in 0..<s.count {
+                px += Resize.bilinear(Array(out.pixels[(i * size)..<((i + 1) * size)]), width: s.width, height: s.height,
+                                      channels: out.channels, toWidth: w, toHeight: h)
+            }
+            out.pixels = px
+            out.height = h
+            out.width = w
+        }
+        return out
+    }
+
+    /// Gray to RGB replicates the value; RGB to gray uses ITU-R 601 luma (as PIL's "L" mode).
+    public static func convertChannels(_ px: [UInt8], from: Int, to: Int) -> [UInt8] {
+        if from == to { return px }
+        if from == 1 {
+            var out = [UInt8](repeating: 0, count: px.count * 3)
+            for i in 0..<px.count { out[3 * i] = px[i]; out[3 * i + 1] = px[i]; out[3 * i + 2] = px[i] }
+            return out
+        }
+        let n = px.count / 3
+        var out = [UInt8](repeating: 0, count: n)
+        for i in 0..<n {
+            let y = (299 * Int(px[3 * i]) + 587 * Int(px[3 * i + 1]) + 114 * Int(px[3 * i + 2]) + 500) / 1000
+            out[i] = UInt8(min(255, y))
+        }
+        return out
+    }
+}

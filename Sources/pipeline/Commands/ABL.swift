@@ -1,0 +1,21 @@
+import ArgumentParser
+import Foundation
+
+@main
+struct ABL: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "abl",
+        abstract: "Forge poisoned image datasets and clean them with Anti-Backdoor Learning.",
+        discussion: """
+        A run is declared in a JSON manifest (docs/MANIFEST.md). Its stages pass files to each \
+        other through the run folder, each cached by a content hash: `abl run` executes only what \
+        is not fresh, `abl status` says which stage is fresh, stale (and why) or never run.
+        """,
+        subcommands: [Run.self, Status.self, Validate.self, Schema.self])
+}
+
+/// Prints an error the way every subcommand reports one, and exits non-zero.
+func fail(_ error: Error, code: Int32 = 1) -> ExitCode {
+    Console.error("error: \(error)")
+    return ExitCode(code)
+}

@@ -1,0 +1,248 @@
+import ABLNet
+import Foundation
+
+/// Runs the stages of a manifest, each cached by content hash, upstream first.
+///
+/// A stage is *fresh* when its folder holds a valid `stage.json` whose outputs all exist with
+/// their recorded digests and whose cache key equals the one computed now from the manifest's
+/// parameters, the output digests of its upstream stages, the digests of the outside files it
+/// reads and its format version. Anything else is stale or never run, and is never trusted.
+final class Runner {
+    let manifest: Manifest
+    let stages: [any Stage]
+    let quiet: Bool
+    /// Digests of outside files, computed once per process.
+    private var fileDigests: [String: String] = [:]
+
+    init(manifest: Manifest, stages: [any Stage]? = nil, quiet: Bool = false) {
+        self.manifest = manifest
+        self.stages = stages ?? StageGraph.stages(for: manifest)
+        self.quiet = quiet
+    }
+
+    var runFolder: String { manifest.runFolder }
+    func folder(_ stage: String) -> String { runFolder + "/" + stage }
+
+    /// One line per stage of a run: what happened and how long it took.
+    struct Summary: CustomStringConvertible {
+        let stage: String
+        let ran: Bool
+        let reason: String
+        let seconds: Double
+        var description: String {
+            ran ? "\(stage): ran (\(reason)) in \(Progress.time(seconds))"
+                : "\(stage): cached (fresh) in \(Progress.time(seconds))"
+        }
+    }
+
+    // MARK: status
+
+    /// The inputs of a stage as they are now, or nil when an upstream stage is not fresh.
+    private func currentInputs(_ s: any Stage, states: [String: (StageState, StageRecord?)]) throws -> [String: String]? {
+        var inputs: [String: String] = [:]
+        for u in s.upstream {
+            guard let (state, record) = states[u], state.isFresh, let r = record else { return nil }
+            inputs["upstream:" + u] = try r.outputDigest
+        }
+        for path in s.externalInputs(manifest) {
+            inputs["file:" + path] = try digest(ofInput: path)
+        }
+        return inputs
+    }
+
+    /// SHA-256 of an outside file, or of a folder's files (relative names and contents).
+    private func digest(ofInput path: String) throws -> String {
+        if let d = fileDigests[path] { return d }
+        var isDir: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDir) else {
+            throw StageError.failed(stage: "inputs", reason: "\(path): no such file or folder")
+        }
+        let d: String
+        if isDir.boolValue {
+            var listing: [String: JSON] = [:]
+            for rel in Runner.filesUnder(path) {
+                listing[rel] = .string(try SHA256.hex(ofFile: path + "/" + rel))
+            }
+            d = try SHA256.hex(of: JSON.object(listing).canonical)
+        } else {
+            d = try SHA256.hex(ofFile: path)
+        }
+        fileDigests[path] = d
+        return d
+    }
+
+    /// The state of one stage, given the states of the stages before it.
+    private func state(of s: any Stage, states: [String: (StageState, StageRecord?)]) throws -> (StageState, StageRecord?) {
+        guard let record = StageRecord.read(folder: folder(s.name)) else {
+            return (FileManager.default.fileExists(atPath: folder(s.name)) ? .stale("no valid stage.json") : .neverRun, nil)
+        }
+        for (file, recorded) in record.outputs.sorted(by: { $0.key < $1.key }) {
+            let path = folder(s.name) + "/" + file
+            guard FileManager.default.fileExists(atPath: path) else { return (.stale("output missing: \(file)"), record) }
+            guard try SHA256.hex(ofFile: path) == recorded else { return (.stale("output altered: \(file)"), record) }
+        }
+        if record.formatVersion != s.formatVersion { return (.stale("format version changed"), record) }
+        if record.parameters != s.parameters(manifest) { return (.stale("parameters changed"), record) }
+        guard let inputs = try currentInputs(s, states: states) else {
+            let bad = s.upstream.first { !(states[$0]?.0.isFresh ?? false) } ?? "?"
+            return (.stale("upstream \(bad) is not fresh"), record)
+        }
+        if inputs != record.inputs {
+            let changed = Set(inputs.keys).union(record.inputs.keys).sorted().filter { inputs[$0] != record.inputs[$0] }
+            return (.stale("input changed: " + changed.map { $0.replacingOccurrences(of: "upstream:", with: "").replacingOccurrences(of: "file:", with: "") }.joined(separator: ", ")), record)
+        }
+        let key = try StageRecord.cacheKey(stage: s.name, parameters: s.parameters(manifest), inputs: inputs, formatVersion: s.formatVersion)
+        if key != record.cacheKey { return (.stale("cache key differs"), record) }
+        return (.fresh, record)
+    }
+
+    /// Every stage with its state, upstream first.
+    func status() throws -> [(stage: String, state: StageState)] {
+        var states: [String: (StageState, StageRecord?)] = [:]
+        var out: [(String, StageState)] = []
+        for s in stages {
+            let st = try state(of: s, states: states)
+            states[s.name] = st
+            out.append((s.name, st.0))
+        }
+        return out
+    }
+
+    // MARK: run
+
+    /// Brings stages up to date. With `target`, only that stage and what it needs; with `force`,
+    /// the target (or, without a target, every stage) is re-executed even when fresh.
+    @discardableResult
+    func run(target: String? = nil, force: Bool = false) throws -> [Summary] {
+        if let t = target, !stages.contains(where: { $0.name == t }) {
+            throw StageError.unknownStage(t, known: stages.map(\.name))
+        }
+        try FileManager.default.createDirectory(atPath: runFolder, withIntermediateDirectories: true)
+        let lock = try RunLock(folder: runFolder)
+        defer { lock.release() }
+        removeLeftovers()
+
+        let wanted = target.map { closure(of: $0) } ?? Set(stages.map(\.name))
+        var states: [String: (StageState, StageRecord?)] = [:]
+        var summaries: [Summary] = []
+        for s in stages {
+            let t0 = Date()
+            let st = try state(of: s, states: states)
+            guard wanted.contains(s.name) else { states[s.name] = st; continue }
+            let forced = force && (target == nil || target == s.name)
+            if st.0.isFresh && !forced {
+                states[s.name] = st
+                summaries.append(Summary(stage: s.name, ran: false, reason: "fresh", seconds: Date().timeIntervalSince(t0)))
+                if !quiet { Console.error(summaries.last!.description) }
+                continue
+            }
+            let reason = forced && st.0.isFresh ? "forced" : st.0.description
+            if !quiet { Console.error("\(s.name): running (\(reason))") }
+            guard let inputs = try currentInputs(s, states: states) else {
+                throw StageError.failed(stage: s.name, reason: "an upstream stage is not fresh")
+            }
+            let record = try execute(s, inputs: inputs)
+            states[s.name] = (.fresh, record)
+            summaries.append(Summary(stage: s.name, ran: true, reason: reason, seconds: Date().timeIntervalSince(t0)))
+            if !quiet { Console.error(summaries.last!.description) }
+        }
+        return summaries
+    }
+
+    /// A stage and every stage it needs, transitively.
+    private func closure(of name: String) -> Set<String> {
+        var out: Set<String> = []
+        var todo = [name]
+        while let n = todo.popLast() {
+            guard out.insert(n).inserted, let s = stages.first(where: { $0.name == n }) else { continue }
+            todo += s.upstream
+        }
+        return out
+    }
+
+    /// Runs a stage into a temporary folder, records it, and renames it into place.
+    private func execute(_ s: any Stage, inputs: [String: String]) throws -> StageRecord {
+        let fm = FileManager.default
+        let work = runFolder + "/.tmp-\(s.name)-\(getpid())"
+        try? fm.removeItem(atPath: work)
+        try fm.createDirectory(atPath: work, withIntermediateDirectories: true)
+        let started = Date()
+        do {
+            try s.run(StageContext(manifest: manifest, runFolder: runFolder, workFolder: work, quiet: quiet))
+            for out in s.declaredOutputs(manifest) where !fm.fileExists(atPath: work + "/" + out) {
+                throw StageError.missingOutput(stage: s.name, file: out)
+            }
+            var outputs: [String: String] = [:]
+            for rel in Runner.filesUnder(work) {
+                outputs[rel] = try SHA256.hex(ofFile: work + "/" + rel)
+            }
+            let ended = Date()
+            let params = s.parameters(manifest)
+            let record = StageRecord(
+                stage: s.name,
+                cacheKey: try StageRecord.cacheKey(stage: s.name, parameters: params, inputs: inputs, formatVersion: s.formatVersion),
+                parameters: params, inputs: inputs, outputs: outputs, formatVersion: s.formatVersion,
+                started: Runner.iso(started), ended: Runner.iso(ended), durationSeconds: ended.timeIntervalSince(started))
+            // The record is written last: a folder without it is never trusted.
+            try AtomicFile.write(Data(record.json.pretty.utf8), to: work + "/" + StageRecord.fileName)
+            let final = folder(s.name)
+            let old = runFolder + "/.old-\(s.name)-\(getpid())"
+            if fm.fileExists(atPath: final) { try fm.moveItem(atPath: final, toPath: old) }
+            try fm.moveItem(atPath: work, toPath: final)
+            try? fm.removeItem(atPath: old)
+            return record
+        } catch {
+            try? fm.removeItem(atPath: work)
+            if let e = error as? StageError { throw e }
+            throw StageError.failed(stage: s.name, reason: "\(error)")
+        }
+    }
+
+    /// Removes temporary folders that an interrupted run left behind.
+    private func removeLeftovers() {
+        let fm = FileManager.default
+        for entry in (try? fm.contentsOfDirectory(atPath: runFolder)) ?? [] where entry.hasPrefix(".tmp-") || entry.hasPrefix(".old-") {
+            try? fm.removeItem(atPath: runFolder + "/" + entry)
+        }
+    }
+
+    /// Relative paths of the regular files under `folder`, sorted, `stage.json` excluded.
+    static func filesUnder(_ folder: String) -> [String] {
+        var out: [String] = []
+        let fm = FileManager.default
+        guard let e = fm.enumerator(atPath: folder) else { return [] }
+        while let rel = e.nextObject() as? String {
+            var isDir: ObjCBool = false
+            if fm.fileExists(atPath: folder + "/" + rel, isDirectory: &isDir), !isDir.boolValue, rel != StageRecord.fileName {
+                out.append(rel)
+            }
+        }
+        return out.sorted()
+    }
+
+    static func iso(_ d: Date) -> String {
+        let f = ISO8601DateFormatter()
+        f.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        return f.string(from: d)
+    }
+}
+
+/// An exclusive lock on a run folder (flock on `<run>/.lock`), so two runs never write one folder.
+final class RunLock {
+    private let fd: Int32
+
+    init(folder: String) throws {
+        let path = folder + "/.lock"
+        fd = open(path, O_CREAT | O_RDWR, 0o644)
+        guard fd >= 0 else { throw StageError.runFolder("\(path): \(String(cString: strerror(errno)))") }
+        guard flock(fd, LOCK_EX | LOCK_NB) == 0 else {
+            close(fd)
+            throw StageError.locked(folder)
+        }
+    }
+
+    func release() {
+        flock(fd, LOCK_UN)
+        close(fd)
+    }
+}
