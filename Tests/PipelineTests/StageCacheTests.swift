@@ -1,0 +1,129 @@
+import ABLNet
+import XCTest
+@testable import pipeline
+
+final class StageCacheTests: XCTestCase {
+    func setUpRun(_ dir: String, count: CountStage = CountStage(), extra: [String: JSON] = [:]) throws -> Runner {
+        let m = try Manifest.resolve(T.manifest(dir, extra: extra), file: "m.json")
+        return Runner(manifest: m, stages: [IngestStage(), count], quiet: true)
+    }
+
+    func states(_ r: Runner) throws -> [String: StageState] {
+        Dictionary(uniqueKeysWithValues: try r.status().map { ($0.stage, $0.state) })
+    }
+
+    func testFirstRunRunsSecondIsCachedAndStatusSaysFresh() throws {
+        let dir = T.tempFolder()
+        let r = try setUpRun(dir)
+        XCTAssertEqual(try states(r)["ingest"], .neverRun)
+        XCTAssertEqual(try r.run().map(\.ran), [true, true])
+        XCTAssertEqual(try r.run().map(\.ran), [false, false])
+        XCTAssertEqual(try states(r), ["ingest": .fresh, "count": .fresh])
+        let rec = StageRecord.read(folder: dir + "/run/ingest")!
+        XCTAssertNotNil(rec.outputs["train_images.npy"])
+        XCTAssertEqual(rec.cacheKey.count, 64)
+        XCTAssertEqual(rec.inputs.keys.filter { $0.hasPrefix("file:") }.count, 4)
+    }
+
+    func testCosmeticManifestEditDoesNotRerun() throws {
+        let dir = T.tempFolder()
+        try setUpRun(dir).run()
+        // Same meaning, other spelling: explicit defaults, 1.0 for 1, different key order.
+        let r2 = try setUpRun(dir, extra: ["seed": .number(1.0), "ingest": .object(["preview_folder": .string("preview"), "preview": .number(8.0)])])
+        XCTAssertEqual(try r2.run().map(\.ran), [false, false])
+    }
+
+    func testParameterChangeMakesStaleWithReason() throws {
+        let dir = T.tempFolder()
+        try setUpRun(dir).run()
+        let r2 = try setUpRun(dir, extra: ["ingest": .object(["preview": .number(2)])])
+        XCTAssertEqual(try states(r2)["ingest"], .stale("parameters changed"))
+        XCTAssertEqual(try states(r2)["count"], .stale("upstream ingest is not fresh"))
+        XCTAssertEqual(try r2.run().map(\.ran), [true, true])
+    }
+
+    func testDownstreamEditDoesNotRerunUpstream() throws {
+        let dir = T.tempFolder()
+        try setUpRun(dir).run()
+        let ingestRecord = StageRecord.read(folder: dir + "/run/ingest")!
+        let r2 = try setUpRun(dir, count: CountStage(params: .object(["k": .number(2)])))
+        XCTAssertEqual(try states(r2)["ingest"], .fresh)
+        XCTAssertEqual(try states(r2)["count"], .stale("parameters changed"))
+        XCTAssertEqual(try r2.run().map(\.ran), [false, true])
+        XCTAssertEqual(StageRecord.read(folder: dir + "/run/ingest"), ingestRecord)
+    }
+
+    func testAlteredOrMissingOutputIsStaleAndRerunRestoresIt() throws {
+        let dir = T.tempFolder()
+        let r = try setUpRun(dir)
+        try r.run()
+        let h = FileHandle(forWritingAtPath: dir + "/run/ingest/train_labels.npy")!
+        h.seekToEndOfFile(); h.write(Data([0])); h.closeFile()
+        XCTAssertEqual(try states(r)["ingest"], .stale("output altered: train_labels.npy"))
+        XCTAssertEqual(try states(r)["count"], .stale("upstream ingest is not fresh"))
+        try r.run()
+        XCTAssertEqual(try states(r)["ingest"], .fresh)
+        try FileManager.default.removeItem(atPath: dir + "/run/ingest/preview/000_train-0.png")
+        XCTAssertEqual(try states(r)["ingest"], .stale("output missing: preview/000_train-0.png"))
+    }
+
+    func testChangedSourceFileMakesIngestStale() throws {
+        let dir = T.tempFolder()
+        let r = try setUpRun(dir)
+        try r.run()
+        var labels = [UInt8](FileManager.default.contents(atPath: dir + "/tr-lab")!)
+        labels[labels.count - 1] = 0
+        T.write(labels, dir + "/tr-lab")
+        let r2 = try setUpRun(dir)
+        let st = try states(r2)["ingest"]!
+        guard case .stale(let why) = st else { return XCTFail("\(st)") }
+        XCTAssertTrue(why.hasPrefix("input changed") && why.contains("tr-lab"), why)
+    }
+
+    func testInterruptedStageLeavesNothingTrusted() throws {
+        let dir = T.tempFolder()
+        let good = try setUpRun(dir)
+        try good.run()
+        let goodCount = try String(contentsOfFile: dir + "/run/count/count.txt", encoding: .utf8)
+        // A rerun with new parameters fails half-way: the old folder stays, still stale; no temp folder remains.
+        let failing = try setUpRun(dir, count: CountStage(params: .object(["k": .number(3)]), failAfterWriting: true))
+        XCTAssertThrowsError(try failing.run()) { e in XCTAssertTrue("\(e)".contains("simulated failure"), "\(e)") }
+        XCTAssertEqual(try states(failing)["count"], .stale("parameters changed"))
+        let leftovers = try FileManager.default.contentsOfDirectory(atPath: dir + "/run").filter { $0.hasPrefix(".tmp") || $0.hasPrefix(".old") }
+        XCTAssertEqual(leftovers, [])
+        XCTAssertEqual(try String(contentsOfFile: dir + "/run/count/count.txt", encoding: .utf8), goodCount)
+        // A crash (no record written) leaves a folder that is never trusted.
+        try FileManager.default.removeItem(atPath: dir + "/run/count/stage.json")
+        XCTAssertEqual(try states(good)["count"], .stale("no valid stage.json"))
+        // and a temp folder from a killed process is cleaned on the next run
+        try FileManager.default.createDirectory(atPath: dir + "/run/.tmp-count-99999", withIntermediateDirectories: true)
+        try good.run()
+        XCTAssertFalse(FileManager.default.fileExists(atPath: dir + "/run/.tmp-count-99999"))
+        XCTAssertEqual(try states(good)["count"], .fresh)
+    }
+
+    func testStageOptionRunsOnlyWhatItNeedsAndForceReexecutes() throws {
+        let dir = T.tempFolder()
+        let r = try setUpRun(dir)
+        XCTAssertEqual(try r.run(target: "ingest").map(\.stage), ["ingest"])
+        XCTAssertEqual(try states(r)["count"], .neverRun)
+        XCTAssertEqual(try r.run(target: "count").map(\.ran), [false, true])
+        let forced = try r.run(target: "count", force: true)
+        XCTAssertEqual(forced.map(\.ran), [false, true])
+        XCTAssertEqual(forced.last?.reason, "forced")
+        XCTAssertThrowsError(try r.run(target: "nope")) { e in XCTAssertTrue("\(e)".contains("unknown stage")) }
+    }
+
+    func testBadSourceFailsWithFileNameAndLeavesNoArtifact() throws {
+        let dir = T.tempFolder()
+        let r = try setUpRun(dir)
+        var img = [UInt8](FileManager.default.contents(atPath: dir + "/tr-img")!)
+        img.removeLast(10)
+        T.write(img, dir + "/tr-img")
+        XCTAssertThrowsError(try r.run()) { e in
+            XCTAssertTrue("\(e)".contains(dir + "/tr-img") && "\(e)".contains("truncated"), "\(e)")
+        }
+        XCTAssertFalse(FileManager.default.fileExists(atPath: dir + "/run/ingest"))
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: dir + "/run").filter { $0.hasPrefix(".tmp") }, [])
+    }
+}
