@@ -1,0 +1,47 @@
+/// Vectorised reductions over contiguous floats (Swift does not auto-vectorise float sums:
+/// no fast-math), with per-call partials combined in Double for accuracy.
+@inline(__always)
+func sumAndSquares(_ p: UnsafePointer<Float>, _ n: Int) -> (Double, Double) {
+    var s = SIMD8<Float>(repeating: 0), q = SIMD8<Float>(repeating: 0)
+    var i = 0
+    let raw = UnsafeRawPointer(p)
+    while i + 8 <= n {
+        let v = raw.loadUnaligned(fromByteOffset: i * 4, as: SIMD8<Float>.self)
+        s += v
+        q += v * v
+        i += 8
+    }
+    var ss = Double(s.sum()), qq = Double(q.sum())
+    while i < n { let v = Double(p[i]); ss += v; qq += v * v; i += 1 }
+    return (ss, qq)
+}
+
+/// Σ a and Σ a*b.
+@inline(__always)
+func sumAndDot(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ n: Int) -> (Double, Double) {
+    var s = SIMD8<Float>(repeating: 0), d = SIMD8<Float>(repeating: 0)
+    var i = 0
+    let ra = UnsafeRawPointer(a), rb = UnsafeRawPointer(b)
+    while i + 8 <= n {
+        let va = ra.loadUnaligned(fromByteOffset: i * 4, as: SIMD8<Float>.self)
+        let vb = rb.loadUnaligned(fromByteOffset: i * 4, as: SIMD8<Float>.self)
+        s += va
+        d += va * vb
+        i += 8
+    }
+    var ss = Double(s.sum()), dd = Double(d.sum())
+    while i < n { ss += Double(a[i]); dd += Double(a[i]) * Double(b[i]); i += 1 }
+    return (ss, dd)
+}
+
+/// Σ a.
+@inline(__always)
+func sum(_ a: UnsafePointer<Float>, _ n: Int) -> Double {
+    var s = SIMD8<Float>(repeating: 0)
+    var i = 0
+    let ra = UnsafeRawPointer(a)
+    while i + 8 <= n { s += ra.loadUnaligned(fromByteOffset: i * 4, as: SIMD8<Float>.self); i += 8 }
+    var ss = Double(s.sum())
+    while i < n { ss += Double(a[i]); i += 1 }
+    return ss
+}

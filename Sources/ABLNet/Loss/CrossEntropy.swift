@@ -1,0 +1,65 @@
+import Foundation
+
+/// Softmax cross-entropy that returns the loss of every sample, with a backward that takes a
+/// weight per sample: dlogits_i = w_i * (softmax(logits_i) - onehot(y_i)).
+///
+/// ABL's objectives are all weights: the mean loss is w_i = 1/N; LGA on the batch mean is
+/// w_i = sign(mean - gamma)/N; LGA per sample is w_i = sign(loss_i - gamma)/N; gradient ascent
+/// (unlearning) is w_i = -1/N.
+public final class CrossEntropy {
+    private var probs = Tensor(shape: [0])
+    private var labels: [Int] = []
+    private let dlogits = Tensor(shape: [0])
+
+    public init() {}
+
+    /// Per-sample losses -log softmax(logits_i)[y_i]. Throws on a bad label or a non-finite loss.
+    public func forward(logits: Tensor, labels: [Int], context: String = "cross-entropy") throws -> [Float] {
+        guard logits.shape.count == 2, logits.shape[0] == labels.count else {
+            throw ABLNetError.shapeMismatch(layer: context, expected: "(\(labels.count), classes) logits", got: logits.shape)
+        }
+        let (n, k) = (logits.shape[0], logits.shape[1])
+        guard n > 0 else { throw ABLNetError.emptyBatch(context) }
+        if let bad = labels.first(where: { $0 < 0 || $0 >= k }) {
+            throw ABLNetError.invalidArgument("\(context): label \(bad) is not a class (0..<\(k))")
+        }
+        self.labels = labels
+        probs.reshape(to: logits.shape)
+        var losses = [Float](repeating: 0, count: n)
+        for i in 0..<n {
+            let z = logits.data + i * k, p = probs.data + i * k
+            // the max is subtracted only for numerical stability
+            var maxv = -Float.infinity
+            for j in 0..<k { maxv = max(maxv, z[j]) }
+            var s: Float = 0
+            for j in 0..<k { p[j] = expf(z[j] - maxv); s += p[j] }
+            let inv = 1 / s
+            for j in 0..<k { p[j] *= inv }
+            losses[i] = -(z[labels[i]] - maxv - logf(s))
+            guard losses[i].isFinite else { throw ABLNetError.nonFinite(context) }
+        }
+        return losses
+    }
+
+    /// Gradient of Σ_i w_i * loss_i with respect to the logits of the last forward.
+    public func backward(weights: [Float]) -> Tensor {
+        let (n, k) = (probs.shape[0], probs.shape[1])
+        dlogits.reshape(to: probs.shape)
+        for i in 0..<n {
+            let p = probs.data + i * k, d = dlogits.data + i * k, w = weights[i]
+            for j in 0..<k { d[j] = w * p[j] }
+            d[labels[i]] -= w
+        }
+        return dlogits
+    }
+
+    /// The class with the highest probability, per sample, from the last forward.
+    public func predictions() -> [Int] {
+        let (n, k) = (probs.shape[0], probs.shape[1])
+        return (0..<n).map { i in
+            var best = 0
+            for j in 1..<k where probs.data[i * k + j] > probs.data[i * k + best] { best = j }
+            return best
+        }
+    }
+}
