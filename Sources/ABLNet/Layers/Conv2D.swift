@@ -3,11 +3,12 @@
 /// Shapes: input x (N, Cin, H, W), weight (Cout, Cin, kh, kw), output y (N, Cout, Ho, Wo) with
 /// Ho = (H + 2*pad - kh) / stride + 1.
 ///
-/// Method: per image, im2col turns the input into `col` (K = Cin*kh*kw rows, Ho*Wo columns),
-/// then one sgemm y_n (Cout x HoWo) = W (Cout x K) * col. The batch is split across the engine's
-/// workers, each with its own `col` buffer and single-threaded OpenBLAS. The backward recomputes
-/// `col` (storing it would take kh*kw times the activations) for dW += dy_n * col^T, and when the
-/// input gradient is wanted, dcol = W^T * dy_n, scattered back by col2im.
+/// Method: im2col turns a group of g images into `col` (K = Cin*kh*kw rows, g*Ho*Wo columns,
+/// g chosen by `targetColumns`; one image by default), then one sgemm y (Cout x g*HoWo) = W (Cout x K)
+/// * col, copied out to NCHW. The batch is split across the engine's workers, each with its own
+/// buffers and single-threaded OpenBLAS. The backward recomputes `col` (storing it would take
+/// kh*kw times the activations) for dW += dy * col^T, and when the input gradient is wanted,
+/// dcol = W^T * dy, scattered back by col2im.
 public final class Conv2D: Layer {
     public let name: String
     public let inChannels, outChannels, kernel, stride, padding: Int
@@ -19,8 +20,17 @@ public final class Conv2D: Layer {
     private var input: Tensor?
     private let output = Tensor(shape: [0])
     private let dx = Tensor(shape: [0])
+    // Per-worker workspaces: im2col columns of a group of images, the group's output (or output
+    // gradient) in (Cout, group*HW) layout, and the worker's partial weight gradient.
     private var cols: [Tensor] = []
+    private var groupOut: [Tensor] = []
     private var dWPartials: [Tensor] = []
+
+    /// Output columns per sgemm call: images are grouped until a call has about this many.
+    /// 1 (the default) means one image per call, which measured fastest on the 2-core machine
+    /// (docs/BENCHMARKS.md: grouping to 1024-4096 columns cost 5-15 % in copies and cache misses,
+    /// more than it saved in OpenBLAS's packing). `abl bench --conv-columns` measures others.
+    nonisolated(unsafe) public static var targetColumns = 1
 
     public init(name: String, inChannels: Int, outChannels: Int, kernel: Int, stride: Int = 1, padding: Int = 0, bias: Bool = false) {
         self.name = name
@@ -40,12 +50,17 @@ public final class Conv2D: Layer {
     }
 
     private var k: Int { inChannels * kernel * kernel }
-    private var isPointwise: Bool { kernel == 1 && stride == 1 && padding == 0 }
 
-    private func workspace(_ workers: Int, _ hw: Int) {
-        while cols.count < workers { cols.append(Tensor(shape: [0])); dWPartials.append(Tensor(shape: [0])) }
+    /// Images per sgemm call for a plane of `hw` output pixels.
+    private func groupSize(_ hw: Int) -> Int { max(1, Conv2D.targetColumns / hw) }
+
+    private func workspace(_ workers: Int, _ columns: Int) {
+        while cols.count < workers {
+            cols.append(Tensor(shape: [0])); groupOut.append(Tensor(shape: [0])); dWPartials.append(Tensor(shape: [0]))
+        }
         for w in 0..<workers {
-            cols[w].reshape(to: [k, hw])
+            cols[w].reshape(to: [k, columns])
+            groupOut[w].reshape(to: [outChannels, columns])
             dWPartials[w].reshape(to: weight.value.shape)
         }
     }
@@ -59,26 +74,29 @@ public final class Conv2D: Layer {
         }
         input = x
         output.reshape(to: [n, outChannels, ho, wo])
-        let hw = ho * wo
-        workspace(Engine.workers, hw)
+        let hw = ho * wo, group = groupSize(hw)
+        workspace(Engine.workers, group * hw)
         let inSize = inChannels * h * w, outSize = outChannels * hw, kk = k
         let xp = UnsafeSendable(x.data), yp = UnsafeSendable(output.data), wp = UnsafeSendable(weight.value.data)
         let bp = UnsafeSendable(bias?.value.data)
         Engine.parallelRanges(n) { worker, range in
-            let col = cols[worker].data
-            for i in range {
-                let src = xp.value + i * inSize
-                let b: UnsafePointer<Float>
-                if isPointwise { b = UnsafePointer(src) } else {
-                    im2col(src, h, w, col, ho, wo)
-                    b = UnsafePointer(col)
+            let col = cols[worker].data, tmp = groupOut[worker].data
+            for first in Swift.stride(from: range.lowerBound, to: range.upperBound, by: group) {
+                let g = min(group, range.upperBound - first), ld = g * hw
+                for j in 0..<g { im2col(xp.value + (first + j) * inSize, h, w, col + j * hw, ld, ho, wo) }
+                // y_group (Cout x g*HW) = W (Cout x K) * col (K x g*HW); one image writes straight into y
+                let dst = g == 1 ? yp.value + first * outSize : tmp
+                BLAS.sgemm(m: outChannels, n: ld, k: kk, a: wp.value, lda: kk, b: col, ldb: ld, c: dst, ldc: ld)
+                if g > 1 {
+                    for j in 0..<g { for c in 0..<outChannels {
+                        (yp.value + (first + j) * outSize + c * hw).update(from: tmp + c * ld + j * hw, count: hw)
+                    } }
                 }
-                BLAS.sgemm(m: outChannels, n: hw, k: kk, a: wp.value, lda: kk, b: b, ldb: hw, c: yp.value + i * outSize, ldc: hw)
                 if let bias = bp.value {
-                    for c in 0..<outChannels {
+                    for i in first..<(first + g) { for c in 0..<outChannels {
                         let row = yp.value + i * outSize + c * hw, v = bias[c]
                         for j in 0..<hw { row[j] += v }
-                    }
+                    } }
                 }
             }
         }
@@ -92,45 +110,43 @@ public final class Conv2D: Layer {
         guard dy.shape == output.shape else {
             throw ABLNetError.shapeMismatch(layer: name + " (backward)", expected: "\(output.shape)", got: dy.shape)
         }
-        let hw = ho * wo, inSize = inChannels * h * w, outSize = outChannels * hw, kk = k
+        let hw = ho * wo, inSize = inChannels * h * w, outSize = outChannels * hw, kk = k, group = groupSize(hw)
         let workers = min(Engine.workers, n)
-        workspace(Engine.workers, hw)
+        workspace(Engine.workers, group * hw)
         if computeInputGradient { dx.reshape(to: x.shape) }
         let xp = UnsafeSendable(x.data), dyp = UnsafeSendable(dy.data), wp = UnsafeSendable(weight.value.data)
         let dxp = UnsafeSendable(dx.data)
         let wantDx = computeInputGradient
         Engine.parallelRanges(n) { worker, range in
-            let col = cols[worker].data
+            let col = cols[worker].data, tmp = groupOut[worker].data
             let dW = dWPartials[worker].data
             dW.update(repeating: 0, count: outChannels * kk)
-            for i in range {
-                let src = xp.value + i * inSize
-                let b: UnsafePointer<Float>
-                if isPointwise { b = UnsafePointer(src) } else {
-                    im2col(src, h, w, col, ho, wo)
-                    b = UnsafePointer(col)
+            for first in Swift.stride(from: range.lowerBound, to: range.upperBound, by: group) {
+                let g = min(group, range.upperBound - first), ld = g * hw
+                for j in 0..<g { im2col(xp.value + (first + j) * inSize, h, w, col + j * hw, ld, ho, wo) }
+                // the group's output gradient as (Cout x g*HW)
+                let dyg: UnsafeMutablePointer<Float>
+                if g == 1 { dyg = dyp.value + first * outSize } else {
+                    for j in 0..<g { for c in 0..<outChannels {
+                        (tmp + c * ld + j * hw).update(from: dyp.value + (first + j) * outSize + c * hw, count: hw)
+                    } }
+                    dyg = tmp
                 }
-                // dW (Cout x K) += dy_n (Cout x HW) * col^T (HW x K)
-                BLAS.sgemm(transB: true, m: outChannels, n: kk, k: hw, a: dyp.value + i * outSize, lda: hw, b: b, ldb: hw,
-                           beta: 1, c: dW, ldc: kk)
+                // dW (Cout x K) += dy_group (Cout x g*HW) * col^T (g*HW x K)
+                BLAS.sgemm(transB: true, m: outChannels, n: kk, k: ld, a: dyg, lda: ld, b: col, ldb: ld, beta: 1, c: dW, ldc: kk)
                 if wantDx {
-                    let dst = dxp.value + i * inSize
-                    if isPointwise {
-                        // dx_n (Cin x HW) = W^T (Cin x Cout) * dy_n
-                        BLAS.sgemm(transA: true, m: kk, n: hw, k: outChannels, a: wp.value, lda: kk, b: dyp.value + i * outSize, ldb: hw, c: dst, ldc: hw)
-                    } else {
-                        BLAS.sgemm(transA: true, m: kk, n: hw, k: outChannels, a: wp.value, lda: kk, b: dyp.value + i * outSize, ldb: hw, c: col, ldc: hw)
-                        col2im(col, h, w, dst, ho, wo)
-                    }
+                    // dcol (K x g*HW) = W^T (K x Cout) * dy_group, into col (no longer needed), then col2im
+                    BLAS.sgemm(transA: true, m: kk, n: ld, k: outChannels, a: wp.value, lda: kk, b: dyg, ldb: ld, c: col, ldc: ld)
+                    for j in 0..<g { col2im(col + j * hw, ld, h, w, dxp.value + (first + j) * inSize, ho, wo) }
                 }
             }
         }
         // Sum the workers' partial weight gradients in a fixed order (deterministic).
-        let g = weight.grad.data, count = weight.value.count
-        g.update(from: dWPartials[0].data, count: count)
+        let gsum = weight.grad.data, count = weight.value.count
+        gsum.update(from: dWPartials[0].data, count: count)
         for wk in 1..<max(workers, 1) {
             let p = dWPartials[wk].data
-            for j in 0..<count { g[j] += p[j] }
+            for j in 0..<count { gsum[j] += p[j] }
         }
         if let b = bias {
             for c in 0..<outChannels {
@@ -142,16 +158,16 @@ public final class Conv2D: Layer {
         return dx
     }
 
-    /// col[(c*kh + ki)*kw + kj, oy*wo + ox] = x[c, oy*stride - pad + ki, ox*stride - pad + kj] (0 outside).
+    /// col[(c*kh + ki)*kw + kj, oy*wo + ox] = x[c, oy*stride - pad + ki, ox*stride - pad + kj] (0 outside);
+    /// rows of `col` are `ld` floats apart (a group of images sits side by side).
     @inline(__always)
-    private func im2col(_ x: UnsafePointer<Float>, _ h: Int, _ w: Int, _ col: UnsafeMutablePointer<Float>, _ ho: Int, _ wo: Int) {
-        let hw = ho * wo
+    private func im2col(_ x: UnsafePointer<Float>, _ h: Int, _ w: Int, _ col: UnsafeMutablePointer<Float>, _ ld: Int, _ ho: Int, _ wo: Int) {
         var row = 0
         for c in 0..<inChannels {
             let plane = x + c * h * w
             for ki in 0..<kernel {
                 for kj in 0..<kernel {
-                    let dst = col + row * hw
+                    let dst = col + row * ld
                     // output columns whose input column is inside the image
                     let oxLo = max(0, (padding - kj + stride - 1) / stride)
                     let oxHi = min(wo, (w - 1 + padding - kj) / stride + 1)
@@ -179,15 +195,14 @@ public final class Conv2D: Layer {
 
     /// The adjoint of im2col: dx[c, iy, ix] = sum of the dcol entries that read it.
     @inline(__always)
-    private func col2im(_ col: UnsafePointer<Float>, _ h: Int, _ w: Int, _ dx: UnsafeMutablePointer<Float>, _ ho: Int, _ wo: Int) {
+    private func col2im(_ col: UnsafePointer<Float>, _ ld: Int, _ h: Int, _ w: Int, _ dx: UnsafeMutablePointer<Float>, _ ho: Int, _ wo: Int) {
         dx.update(repeating: 0, count: inChannels * h * w)
-        let hw = ho * wo
         var row = 0
         for c in 0..<inChannels {
             let plane = dx + c * h * w
             for ki in 0..<kernel {
                 for kj in 0..<kernel {
-                    let src = col + row * hw
+                    let src = col + row * ld
                     let oxLo = max(0, (padding - kj + stride - 1) / stride)
                     let oxHi = min(wo, (w - 1 + padding - kj) / stride + 1)
                     if oxLo < oxHi {

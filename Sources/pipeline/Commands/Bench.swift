@@ -1,0 +1,60 @@
+import ABLNet
+import ArgumentParser
+import Foundation
+
+struct Bench: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Measure training and evaluation speed (images/s) and peak memory of a model.",
+        discussion: "Random data, release build expected. Training = forward + cross-entropy + backward + SGD step. Figures vary between runs on a shared machine: compare within one run.")
+
+    @Option(help: "Architecture: wrn-16-1, preact-resnet18 or small-cnn.")
+    var model = "wrn-16-1"
+
+    @Option(help: "Batch size.")
+    var batch = 128
+
+    @Option(help: "Timed steps per measurement (after 2 warm-up steps).")
+    var steps = 20
+
+    @Option(help: "Worker threads (default: the number of cores).")
+    var threads: Int?
+
+    @Option(help: "Input shapes as CxHxW, comma-separated.")
+    var inputs = "3x32x32,1x28x28"
+
+    @Option(help: "Output columns per convolution sgemm call (1: one image per call, the default).")
+    var convColumns = 1
+
+    @Flag(help: "One JSON object per input shape and line.")
+    var json = false
+
+    func validate() throws {
+        guard Architecture(rawValue: model) != nil else { throw ValidationError("unknown model \(model); one of \(Architecture.allCases.map(\.rawValue))") }
+        guard batch > 0, steps > 0 else { throw ValidationError("batch and steps must be positive") }
+    }
+
+    func run() throws {
+        Engine.configure(workers: threads ?? ProcessInfo.processInfo.activeProcessorCount)
+        Conv2D.targetColumns = convColumns
+        if !json { print("OpenBLAS core \(BLAS.coreName), engine workers \(Engine.workers) (OpenBLAS single-threaded inside each)") }
+        for spec in inputs.split(separator: ",") {
+            let d = spec.split(separator: "x").compactMap { Int($0) }
+            guard d.count == 3, [1, 3].contains(d[0]), d[1] == d[2], d[1] >= 8 else { throw fail(ValidationError("bad input shape \(spec): use CxHxW with C 1 or 3 and H = W >= 8")) }
+            let r: Benchmark.Result
+            do { r = try Benchmark.run(architecture: Architecture(rawValue: model)!, channels: d[0], size: d[1], batch: batch, steps: steps) } catch { throw fail(error) }
+            if json {
+                let o = JSON.object([
+                    "model": .string(r.model), "batch": .number(Double(r.batch)), "input": .string(r.input),
+                    "train_images_per_s": .number((r.trainImagesPerSecond * 10).rounded() / 10),
+                    "eval_images_per_s": .number((r.evalImagesPerSecond * 10).rounded() / 10),
+                    "peak_rss_mb": .number((r.peakRSSMegabytes * 10).rounded() / 10), "threads": .number(Double(r.threads)),
+                    "openblas_core": .string(r.coreName),
+                ])
+                print(o.canonical)
+            } else {
+                print(String(format: "%@ batch %d input %@: train %.1f images/s, eval %.1f images/s, peak RSS %.0f MB",
+                             r.model, r.batch, r.input, r.trainImagesPerSecond, r.evalImagesPerSecond, r.peakRSSMegabytes))
+            }
+        }
+    }
+}
