@@ -120,3 +120,65 @@ public enum DatasetStore {
         return ds
     }
 }
+
+extension DatasetStore {
+    /// Writes one split as `<name>_*.npy` plus `<name>.json` (ids, sources, class names).
+    @discardableResult
+    public static func writeSplit(_ s: DatasetSplit, name: String, classNames: [String], to folder: String) throws -> [String] {
+        try s.validate(name: name, classCount: classNames.count)
+        try NPY.write(uint8: s.pixels, shape: [s.count, s.height, s.width, s.channels], to: "\(folder)/\(name)_images.npy")
+        try NPY.write(int64: s.labels, to: "\(folder)/\(name)_labels.npy")
+        try NPY.write(int64: s.sourceIndex, to: "\(folder)/\(name)_source_index.npy")
+        try NPY.write(int64: s.sourceOf, to: "\(folder)/\(name)_source_of.npy")
+        var files = ["\(name).json", "\(name)_images.npy", "\(name)_labels.npy", "\(name)_source_index.npy", "\(name)_source_of.npy"]
+        if let p = s.poison {
+            try NPY.write(bool: p.poisoned, to: "\(folder)/\(name)_poisoned.npy")
+            try NPY.write(int64: p.originalLabels, to: "\(folder)/\(name)_original_labels.npy")
+            try NPY.write(int64: p.originalIndices, to: "\(folder)/\(name)_original_indices.npy")
+            files += ["\(name)_poisoned.npy", "\(name)_original_labels.npy", "\(name)_original_indices.npy"]
+        }
+        let meta = JSON.object([
+            "format": .string("abl-split"), "format_version": .number(Double(formatVersion)),
+            "class_names": .array(classNames.map(JSON.string)), "count": .number(Double(s.count)),
+            "height": .number(Double(s.height)), "width": .number(Double(s.width)), "channels": .number(Double(s.channels)),
+            "ids": .array(s.ids.map(JSON.string)), "sources": .array(s.sources.map(JSON.string)),
+            "poison_metadata": .bool(s.poison != nil),
+        ])
+        try AtomicFile.write(Data(meta.canonical.utf8), to: "\(folder)/\(name).json")
+        return files
+    }
+
+    /// Reads a split written by `writeSplit`.
+    public static func readSplit(name: String, from folder: String) throws -> DatasetSplit {
+        let metaPath = "\(folder)/\(name).json"
+        guard let bytes = FileManager.default.contents(atPath: metaPath) else {
+            throw DatasetError.unreadable(path: metaPath, reason: "no such file")
+        }
+        let m: JSON
+        do { m = try JSON.parse(bytes: [UInt8](bytes)) } catch { throw DatasetError.badFormat(path: metaPath, reason: "invalid JSON: \(error)") }
+        guard m["format"]?.stringValue == "abl-split", let n = m["count"]?.intValue, let h = m["height"]?.intValue,
+              let w = m["width"]?.intValue, let c = m["channels"]?.intValue,
+              let ids = m["ids"]?.arrayValue?.compactMap(\.stringValue), let sources = m["sources"]?.arrayValue?.compactMap(\.stringValue) else {
+            throw DatasetError.badFormat(path: metaPath, reason: "not an abl-split metadata file")
+        }
+        let images = try NPY.read("\(folder)/\(name)_images.npy")
+        guard images.dtype == .uint8, images.shape == [n, h, w, c] else {
+            throw DatasetError.shapeMismatch(path: "\(folder)/\(name)_images.npy", reason: "\(images.shape), expected \([n, h, w, c])")
+        }
+        func ints(_ f: String) throws -> [Int] {
+            let a = try NPY.read("\(folder)/\(name)_\(f).npy")
+            guard a.dtype == .int64, a.shape == [n] else {
+                throw DatasetError.shapeMismatch(path: "\(folder)/\(name)_\(f).npy", reason: "\(a.shape), expected [\(n)]")
+            }
+            return a.int64
+        }
+        var s = DatasetSplit(height: h, width: w, channels: c, pixels: images.uint8, labels: try ints("labels"), ids: ids,
+                             sources: sources, sourceOf: try ints("source_of"), sourceIndex: try ints("source_index"))
+        if m["poison_metadata"]?.boolValue == true {
+            let flags = try NPY.read("\(folder)/\(name)_poisoned.npy")
+            guard flags.shape == [n] else { throw DatasetError.shapeMismatch(path: "\(folder)/\(name)_poisoned.npy", reason: "\(flags.shape)") }
+            s.poison = PoisonInfo(poisoned: flags.bool, originalLabels: try ints("original_labels"), originalIndices: try ints("original_indices"))
+        }
+        return s
+    }
+}

@@ -1,3 +1,4 @@
+import ABLNet
 import ArgumentParser
 import Foundation
 
@@ -19,6 +20,7 @@ struct Run: ParsableCommand {
         let t0 = Date()
         do {
             let m = try Manifest.load(manifest)
+            Engine.configure(workers: m.section("model")["threads"]?.intValue ?? ProcessInfo.processInfo.activeProcessorCount)
             let runner = Runner(manifest: m)
             try runner.run(target: stage, force: force)
             Console.error("run \(m.name): done in \(Progress.time(Date().timeIntervalSince(t0))), outputs in \(m.runFolder)")

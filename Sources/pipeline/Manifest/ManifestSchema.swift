@@ -89,6 +89,97 @@ enum ManifestSchema {
             .optional("preview_folder", .string, default: .string("preview"), "sub-folder of the ingest stage for the preview PNGs", [.insideRunFolder]),
         ])
 
+    static let attack = Section(
+        doc: "The backdoor attack the poison stage applies (ABL-METHOD.md §3).",
+        fields: [
+            .required("kind", .choice(["badnets"]), "the attack"),
+            .optional("target", .integer, default: .number(0), "the target class (all-to-one)", [.range(0, nil)]),
+            .optional("rate", .number, default: .number(0.1), "share of the training set that is poisoned", [.range(0, 1, openLo: true, openHi: true)]),
+            .optional("mode", .choice(["all-to-one", "all-to-all"]), default: .string("all-to-one"), "all-to-one: every poisoned sample to `target`; all-to-all: class y to (y + 1) mod K"),
+        ],
+        discriminator: "kind",
+        variants: [
+            ("badnets", "BadNets: a pixel patch on every channel, dirty-label", [
+                .optional("patch_size", .integer, default: .number(3), "side of the square patch in pixels", [.range(1, 64)]),
+                .optional("pattern", .choice(["reference", "checkerboard", "white"]), default: .string("reference"),
+                          "reference: the ABL code's 3x3 grid [[0,0,255],[0,255,0],[255,0,255]] (size 3 only); checkerboard; white"),
+                .optional("corner", .choice(BadNetsCorners.all), default: .string("bottom-right"), "where the patch sits"),
+                .optional("margin", .integer, default: .number(0), "pixels between the patch and the image border", [.range(0, 64)]),
+            ]),
+        ],
+        checks: [{ a in
+            a["pattern"]?.stringValue == "reference" && a["patch_size"]?.intValue != 3
+                ? [ManifestIssue(path: "pattern", rule: "the reference pattern is 3x3: set patch_size to 3 or choose checkerboard or white")] : []
+        }])
+
+    static let model = Section(
+        doc: "The network and optimiser every training stage uses.",
+        fields: [
+            .optional("architecture", .choice(["wrn-16-1", "preact-resnet18", "small-cnn"]), default: .string("wrn-16-1"), "the network (WRN-16-1 is the paper's)"),
+            .optional("batch_size", .integer, default: .number(128), "mini-batch size", [.range(1, 65536)]),
+            .optional("momentum", .number, default: .number(0.9), "SGD momentum", [.range(0, 1, openHi: true)]),
+            .optional("nesterov", .boolean, default: .bool(true), "Nesterov momentum"),
+            .optional("weight_decay", .number, default: .number(1e-4), "L2 weight decay", [.range(0, 1)]),
+            .optional("input_channels", .integer, default: nil, "if given, must equal the dataset's channels (a guard for shared manifests)", [.range(1, 3)]),
+            .optional("threads", .integer, default: nil, "worker threads (default: every core)", [.range(1, 256)]),
+        ])
+
+    static let isolate = Section(
+        doc: "ABL stage 1: train with LGA from scratch, then isolate the lowest-loss samples.",
+        fields: [
+            .optional("epochs", .integer, default: .number(10), "T_te, LGA training epochs (reference code: 10, paper: 20)", [.range(1, 1000)]),
+            .optional("lr", .number, default: .number(0.1), "learning rate", [.range(0, 10, openLo: true)]),
+            .optional("gamma", .number, default: .number(0.5), "LGA loss threshold", [.range(0, nil, openLo: true)]),
+            .optional("granularity", .choice(["batch", "sample", "flooding"]), default: .string("batch"),
+                      "batch: sign(mean loss - gamma) * mean loss (reference code); sample: per sample (paper); flooding: the reference's name for batch"),
+            .optional("shuffle", .boolean, default: .bool(false), "shuffle every epoch (the reference does not)"),
+            .optional("augment", .boolean, default: .bool(false), "random crop (4) + flip + cutout (1x3)"),
+            .optional("ratio", .number, default: .number(0.01), "p, the fraction of the training set isolated", [.range(0, 1, openLo: true, openHi: true)]),
+            .optional("strategy", .choice(["lowest-loss", "target-aware"]), default: .string("lowest-loss"),
+                      "lowest-loss: the reference; target-aware: infer the target class from the lowest losses and isolate only samples of that label"),
+        ])
+
+    static let export = Section(
+        doc: "The hand-off folder for auditors: the isolated samples as CSV, JSON and PNG.",
+        fields: [
+            .optional("folder", .string, default: .string("isolated"), "sub-folder of the export stage", [.insideRunFolder]),
+            .optional("png", .boolean, default: .bool(true), "write every isolated image as PNG"),
+        ])
+
+    static let unlearn = Section(
+        doc: "ABL stage 2: fine-tune on the rest and unlearn the isolated samples.",
+        fields: [
+            .optional("mode", .choice(["sequential", "joint"]), default: .string("sequential"),
+                      "sequential: fine-tune, then pure ascent (the reference code); joint: every fine-tune step also ascends on isolated samples (the paper's objective)"),
+            .optional("finetune_epochs", .integer, default: .number(60), "fine-tuning epochs on the rest (joint: epochs of the joint objective)", [.range(0, 1000)]),
+            .optional("finetune_lr", .number, default: .number(0.1), "fine-tuning learning rate", [.range(0, 10, openLo: true)]),
+            .optional("finetune_lr_drop", .integer, default: .number(40), "after this many fine-tuning epochs the learning rate is multiplied by 0.1 (as MultiStepLR with one milestone); 0: never", [.range(0, 1000)]),
+            .optional("finetune_augment", .boolean, default: .bool(true), "augment while fine-tuning (crop 4, flip, cutout 1x3)"),
+            .optional("epochs", .integer, default: .number(5), "T_ul, epochs of gradient ascent on the isolated samples", [.range(0, 1000)]),
+            .optional("lr", .number, default: .number(5e-4), "ascent learning rate", [.range(0, 10, openLo: true)]),
+            .optional("augment", .boolean, default: .bool(false), "augment during the ascent"),
+            .optional("lambda", .number, default: .number(1), "joint: weight of the isolated samples' loss", [.range(0, nil, openLo: true)]),
+            .optional("ascent_cap", .number, default: nil, "bounded ascent (this project's variant, not the paper's): isolated samples whose loss exceeds this get no further ascent, e.g. ln(classes) = chance level; absent: unbounded, as the reference", [.range(0, nil, openLo: true)]),
+            .optional("freeze_bn", .boolean, default: .bool(false), "normalise with the running statistics during the ascent and leave them unchanged"),
+            .optional("stop_isolated_accuracy", .number, default: nil, "stop the ascent once the model's accuracy on the isolated samples (labels as given) is at or below this", [.range(0, 1)]),
+        ])
+
+    static let baseline = Section(
+        doc: "Standard training without a defense, on the poisoned set (and, if asked, on the clean set).",
+        fields: [
+            .optional("epochs", .integer, default: .number(60), "training epochs", [.range(1, 1000)]),
+            .optional("lr", .number, default: .number(0.1), "learning rate", [.range(0, 10, openLo: true)]),
+            .optional("lr_drop", .integer, default: .number(40), "after this many epochs the learning rate is multiplied by 0.1; 0: never", [.range(0, 1000)]),
+            .optional("augment", .boolean, default: .bool(true), "random crop (4) + flip + cutout (1x3)"),
+            .optional("clean", .boolean, default: .bool(false), "also train the clean-model reference on the unpoisoned set"),
+        ])
+
+    static let report = Section(
+        doc: "The report stage: report.json and report.md in the run folder's report stage.",
+        fields: [
+            .optional("title", .string, default: nil, "a title for the report (default: the run's name)"),
+        ])
+
     static let root = Section(
         doc: "A run of the pipeline.",
         fields: [
@@ -97,5 +188,46 @@ enum ManifestSchema {
             .optional("output", .string, default: nil, "the run folder; default runs/<name>", [.nonEmpty]),
             .required("dataset", .object(dataset), "the dataset section"),
             .optional("ingest", .object(ingest), default: .object([:]), "the ingest stage's section"),
-        ])
+            .optional("attack", .object(attack), default: nil, "the attack; without it the run stops after ingest"),
+            .optional("model", .object(model), default: .object([:]), "network and optimiser"),
+            .optional("isolate", .object(isolate), default: .object([:]), "ABL isolation"),
+            .optional("export", .object(export), default: .object([:]), "the auditor hand-off"),
+            .optional("unlearn", .object(unlearn), default: .object([:]), "ABL unlearning"),
+            .optional("baseline", .object(baseline), default: .object([:]), "the no-defense (and clean) reference training"),
+            .optional("report", .object(report), default: .object([:]), "the report"),
+        ],
+        checks: [crossChecks])
+}
+
+enum BadNetsCorners {
+    static let all = ["bottom-right", "bottom-left", "top-right", "top-left"]
+}
+
+extension ManifestSchema {
+    /// Rules across sections that need facts about the dataset (class count, training size),
+    /// read cheaply from the manifest or the label files.
+    static func crossChecks(_ m: JSON) -> [ManifestIssue] {
+        guard m["attack"] != nil else { return [] }
+        var issues: [ManifestIssue] = []
+        let facts = DatasetFacts.probe(m["dataset"] ?? .null)
+        if let k = facts.classCount, let t = m["attack"]?["target"]?.intValue, t >= k {
+            issues.append(ManifestIssue(path: "attack.target", rule: "class \(t) does not exist: the dataset has \(k) classes (0..<\(k))"))
+        }
+        if let c = m["model"]?["input_channels"]?.intValue, let dc = facts.channels, c != dc {
+            issues.append(ManifestIssue(path: "model.input_channels", rule: "the model takes \(c) channels but the dataset has \(dc)"))
+        }
+        if let n = facts.trainCount {
+            if let p = m["isolate"]?["ratio"]?.doubleValue, (p * Double(n)).rounded() < 1 {
+                issues.append(ManifestIssue(path: "isolate.ratio", rule: "isolates no sample of \(n) training images"))
+            }
+            if let r = m["attack"]?["rate"]?.doubleValue, (r * Double(n)).rounded() < 1 {
+                issues.append(ManifestIssue(path: "attack.rate", rule: "poisons no sample of \(n) training images"))
+            }
+            if let r = m["attack"]?["rate"]?.doubleValue, let k = facts.classCount, m["attack"]?["mode"]?.stringValue != "all-to-all",
+               r > 1 - 1 / Double(k) {
+                issues.append(ManifestIssue(path: "attack.rate", rule: "must be below \(JSON.formatNumber(1 - 1 / Double(k))): a dirty-label all-to-one attack can only poison samples outside the target class"))
+            }
+        }
+        return issues
+    }
 }

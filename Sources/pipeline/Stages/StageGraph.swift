@@ -1,6 +1,12 @@
-/// The stages a manifest declares, upstream first.
+/// The stages a manifest declares, upstream first. Without an `attack` section the run is only
+/// the ingest stage.
 enum StageGraph {
     static func stages(for manifest: Manifest) -> [any Stage] {
-        [IngestStage()]
+        guard manifest.resolved["attack"] != nil else { return [IngestStage()] }
+        let clean = manifest.section("baseline")["clean"]?.boolValue ?? false
+        var s: [any Stage] = [IngestStage(), PoisonStage(), IsolateStage(), ExportStage(), UnlearnStage(), BaselineStage(onClean: false)]
+        if clean { s.append(BaselineStage(onClean: true)) }
+        s.append(ReportStage(withClean: clean))
+        return s
     }
 }

@@ -1,0 +1,42 @@
+import ABLNet
+import PoisonForge
+
+/// The four model metrics of ABL-METHOD.md §2, as fractions in [0, 1].
+public struct ModelScores: Sendable, Equatable {
+    public var ca: Double
+    public var caNT: Double
+    public var asr: Double
+    public var ra: Double
+
+    public init(ca: Double, caNT: Double, asr: Double, ra: Double) {
+        self.ca = ca; self.caNT = caNT; self.asr = asr; self.ra = ra
+    }
+}
+
+public enum Evaluation {
+    /// Predictions of `net` on a split (eval mode).
+    public static func predict(_ net: Network, _ s: DatasetSplit) throws -> [Int] {
+        try Evaluator.run(net, pixels: s.pixels, count: s.count, height: s.height, width: s.width, channels: s.channels).predictions
+    }
+
+    /// Per-sample cross-entropy losses of `net` on a split with its labels (eval mode, no augmentation).
+    public static func losses(_ net: Network, _ s: DatasetSplit, progress: ((Int, Int) -> Void)? = nil) throws -> [Float] {
+        try Evaluator.run(net, pixels: s.pixels, count: s.count, height: s.height, width: s.width, channels: s.channels,
+                          labels: s.labels, progress: progress).losses
+    }
+
+    /// CA and CA-nt on the clean test set, ASR and RA on the triggered test set (whose labels
+    /// are the attack targets and whose `poison.originalLabels` are the true labels).
+    /// `target` is the all-to-one target (nil for all-to-all: CA-nt is then CA).
+    public static func score(_ net: Network, test: DatasetSplit, triggered: DatasetSplit, target: Int?) throws -> ModelScores {
+        let p = try predict(net, test)
+        let ca = Metrics.cleanAccuracy(predictions: p, labels: test.labels)
+        let caNT = target.map { Metrics.cleanAccuracyNonTarget(predictions: p, labels: test.labels, target: $0) } ?? ca
+        let q = try predict(net, triggered)
+        let truth = triggered.poison?.originalLabels ?? triggered.labels
+        let n = Double(max(triggered.count, 1))
+        let asr = Double(zip(q, triggered.labels).filter { $0 == $1 }.count) / n
+        let ra = Double(zip(q, truth).filter { $0 == $1 }.count) / n
+        return ModelScores(ca: ca, caNT: caNT, asr: triggered.count == 0 ? 0 : asr, ra: triggered.count == 0 ? 0 : ra)
+    }
+}

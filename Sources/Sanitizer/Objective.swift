@@ -1,0 +1,47 @@
+/// LGA granularity: the reference code's batch-mean form, the paper's per-sample form, or
+/// `flooding` (the reference's name for the batch form: |loss - gamma| + gamma, same gradient).
+public enum LGAGranularity: String, Sendable, CaseIterable {
+    case batch, sample, flooding
+}
+
+/// What a training step minimises, expressed as a weight per sample of the cross-entropy
+/// (the engine's backward takes exactly that).
+public enum Objective: Sendable, Equatable {
+    /// Mean cross-entropy: w_i = 1/n.
+    case crossEntropy
+    /// Local gradient ascent, sign(loss - gamma) * loss.
+    case lga(gamma: Float, granularity: LGAGranularity)
+    /// Gradient ascent (unlearning): w_i = -1/n. With a cap (this project's bounded variant, not
+    /// the paper's), samples whose loss already exceeds the cap get weight 0: the ascent pushes
+    /// the isolated samples to chance (cap ln K) instead of to confident mistakes without end.
+    case ascent(cap: Float?)
+
+    /// The per-sample weights for a batch with these losses, and the value the objective logs.
+    public func weights(losses: [Float]) -> (weights: [Float], value: Float) {
+        let n = Float(losses.count)
+        let mean = losses.reduce(0, +) / n
+        switch self {
+        case .crossEntropy:
+            return (Array(repeating: 1 / n, count: losses.count), mean)
+        case .ascent(let cap):
+            let w = losses.map { (l: Float) -> Float in
+                if let c = cap, l >= c { return 0 }
+                return -1 / n
+            }
+            return (w, -mean)
+        case .lga(let gamma, let g):
+            switch g {
+            case .batch, .flooding:
+                // d/dθ [sign(mean - gamma) * mean] = sign(mean - gamma) * d mean/dθ
+                let s = Objective.sign(mean - gamma)
+                let value = g == .flooding ? abs(mean - gamma) + gamma : s * mean
+                return (Array(repeating: s / n, count: losses.count), value)
+            case .sample:
+                let w = losses.map { Objective.sign($0 - gamma) / n }
+                return (w, zip(w, losses).map { $0 * $1 }.reduce(0, +))
+            }
+        }
+    }
+
+    static func sign(_ v: Float) -> Float { v > 0 ? 1 : (v < 0 ? -1 : 0) }
+}

@@ -1,0 +1,124 @@
+import ABLNet
+import Foundation
+import PoisonForge
+
+/// Errors of the training stages, naming the stage and epoch.
+public enum TrainingError: Error, CustomStringConvertible {
+    case diverged(stage: String, epoch: Int)
+    case invalid(String)
+
+    public var description: String {
+        switch self {
+        case .diverged(let s, let e): return "\(s), epoch \(e): loss is NaN or infinite (the run diverged; lower the learning rate)"
+        case .invalid(let r): return r
+        }
+    }
+}
+
+/// Optimiser settings shared by every training stage.
+public struct OptimiserSettings: Sendable {
+    public var batchSize = 128
+    public var momentum: Float = 0.9
+    public var nesterov = true
+    public var weightDecay: Float = 1e-4
+    public init() {}
+}
+
+/// Trains a network on images held in memory, one epoch at a time.
+public final class Trainer {
+    public let net: Network
+    public let settings: OptimiserSettings
+    let sgd: SGD
+    let ce = CrossEntropy()
+    var rng: SeededRNG
+    let x = Tensor(shape: [0])
+
+    public init(net: Network, settings: OptimiserSettings, seed: UInt64, stream: String) {
+        self.net = net
+        self.settings = settings
+        sgd = SGD(parameters: net.parameters.map(\.1), lr: 0.1, momentum: settings.momentum, nesterov: settings.nesterov,
+                  weightDecay: settings.weightDecay)
+        rng = SeededRNG(seed: seed, stream: stream)
+    }
+
+    /// One optimisation step on the samples `indices` of `split` with per-sample weights from
+    /// `weightsFor(losses)`; returns the logged objective value.
+    @discardableResult
+    func step(_ split: DatasetSplit, indices: ArraySlice<Int>, labels: [Int], augment: Augmentation, lr: Float, context: String,
+              weightsFor: ([Float]) -> (weights: [Float], value: Float)) throws -> Float {
+        split.pixels.withUnsafeBufferPointer {
+            Batcher.fill(x, pixels: $0.baseAddress!, height: split.height, width: split.width, channels: split.channels,
+                         indices: indices, aug: augment, rng: &rng)
+        }
+        let logits = try net.forward(x, mode: .train)
+        let losses = try ce.forward(logits: logits, labels: labels, context: context)
+        let (w, value) = weightsFor(losses)
+        try net.backward(ce.backward(weights: w))
+        sgd.lr = lr
+        sgd.step()
+        guard value.isFinite else { throw ABLNetError.nonFinite(context) }
+        return value
+    }
+
+    /// One epoch of `objective` over `indices` (all samples when nil). Returns the mean of the
+    /// logged objective over the steps.
+    public func epoch(_ split: DatasetSplit, indices: [Int]? = nil, objective: Objective, lr: Float, augment: Augmentation,
+                      shuffle: Bool, stage: String, epoch: Int, afterStep: ((Int, Int) throws -> Bool)? = nil) throws -> Double {
+        let all = indices ?? Array(0..<split.count)
+        guard !all.isEmpty else { throw TrainingError.invalid("\(stage): no sample to train on") }
+        let order = shuffle ? rng.permutation(all.count).map { all[$0] } : all
+        var total = 0.0, steps = 0
+        let nSteps = (order.count + settings.batchSize - 1) / settings.batchSize
+        for start in Swift.stride(from: 0, to: order.count, by: settings.batchSize) {
+            let idx = order[start..<min(start + settings.batchSize, order.count)]
+            do {
+                total += Double(try step(split, indices: idx, labels: idx.map { split.labels[$0] }, augment: augment, lr: lr,
+                                         context: "\(stage) epoch \(epoch)", weightsFor: objective.weights))
+            } catch ABLNetError.nonFinite {
+                throw TrainingError.diverged(stage: stage, epoch: epoch)
+            }
+            steps += 1
+            if let after = afterStep, try !after(steps, nSteps) { break }
+        }
+        return total / Double(max(steps, 1))
+    }
+
+    /// One epoch of the paper's joint objective: every step descends on a batch of `clean` and
+    /// ascends on a batch of `isolated` (cycled), loss(D_c) - lambda * loss(D_b), in one forward
+    /// pass so that BatchNorm sees both kinds of samples. Returns the mean objective.
+    /// With `cap`, isolated samples whose loss exceeds it get no ascent (see `Objective.ascent`).
+    public func jointEpoch(_ split: DatasetSplit, clean: [Int], isolated: [Int], lambda: Float, cap: Float? = nil, lr: Float,
+                           augment: Augmentation, shuffle: Bool, stage: String, epoch: Int) throws -> Double {
+        guard !clean.isEmpty, !isolated.isEmpty else { throw TrainingError.invalid("\(stage): joint unlearning needs clean and isolated samples") }
+        let order = shuffle ? rng.permutation(clean.count).map { clean[$0] } : clean
+        var isoOrder = rng.permutation(isolated.count).map { isolated[$0] }
+        var isoPos = 0
+        let bb = min(max(settings.batchSize / 4, 1), isolated.count)
+        var total = 0.0, steps = 0
+        for start in Swift.stride(from: 0, to: order.count, by: settings.batchSize) {
+            let c = Array(order[start..<min(start + settings.batchSize, order.count)])
+            var b: [Int] = []
+            for _ in 0..<bb {
+                if isoPos == isoOrder.count { isoOrder = rng.permutation(isolated.count).map { isolated[$0] }; isoPos = 0 }
+                b.append(isoOrder[isoPos]); isoPos += 1
+            }
+            let idx = c + b
+            let nc = Float(c.count), nb = Float(b.count)
+            do {
+                total += Double(try step(split, indices: idx[...], labels: idx.map { split.labels[$0] }, augment: augment, lr: lr,
+                                         context: "\(stage) epoch \(epoch)") { losses in
+                    let w = (0..<losses.count).map { i -> Float in
+                        if i < c.count { return 1 / nc }
+                        if let cap, losses[i] >= cap { return 0 }
+                        return -lambda / nb
+                    }
+                    return (w, zip(w, losses).map { $0 * $1 }.reduce(0, +))
+                })
+            } catch ABLNetError.nonFinite {
+                throw TrainingError.diverged(stage: stage, epoch: epoch)
+            }
+            steps += 1
+        }
+        return total / Double(max(steps, 1))
+    }
+}

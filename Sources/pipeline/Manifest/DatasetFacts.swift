@@ -1,0 +1,38 @@
+import ABLNet
+import Foundation
+import PoisonForge
+
+/// What `abl validate` can learn about a dataset without reading its images.
+struct DatasetFacts {
+    var classCount: Int?
+    var channels: Int?
+    var trainCount: Int?
+
+    static func probe(_ d: JSON) -> DatasetFacts {
+        var f = DatasetFacts()
+        let names = d["class_names"]?.arrayValue?.count
+        switch d["format"]?.stringValue {
+        case "fashion-mnist":
+            f.classCount = 10; f.channels = 1; f.trainCount = 60000
+        case "cifar10":
+            f.classCount = 10; f.channels = 3
+        case "cifar100":
+            f.classCount = d["label"]?.stringValue == "coarse" ? 20 : 100; f.channels = 3
+        case "idx":
+            f.channels = 1
+            if let path = d["train_labels"]?.stringValue, let labels = try? IDXReader.readLabels(path) {
+                f.classCount = (labels.max() ?? 0) + 1
+                f.trainCount = labels.count
+            }
+        case "image-folder":
+            if let root = d["train_dir"]?.stringValue ?? d["root"]?.stringValue, let classes = try? ImageFolderReader.scan(root) {
+                f.classCount = classes.count
+            }
+        default: break
+        }
+        if let n = names { f.classCount = n }
+        if let c = d["channels"]?.intValue { f.channels = c }
+        if let limit = d["train_limit"]?.intValue { f.trainCount = min(limit, f.trainCount ?? limit) }
+        return f
+    }
+}

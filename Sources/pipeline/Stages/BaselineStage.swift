@@ -1,0 +1,45 @@
+import ABLNet
+import Foundation
+import PoisonForge
+import Sanitizer
+
+/// Standard training without a defense: on the poisoned set (`baseline`, the "no defense"
+/// row), or on the clean set (`clean`, the clean-model reference).
+struct BaselineStage: Stage {
+    let onClean: Bool
+    var name: String { onClean ? "clean" : "baseline" }
+    var upstream: [String] { onClean ? ["ingest", "poison"] : ["poison"] }
+    let formatVersion = 1
+
+    func parameters(_ m: Manifest) -> JSON {
+        var b = m.section("baseline").objectValue ?? [:]
+        b["clean"] = nil // whether the clean stage exists does not change what the no-defense stage computes
+        return .object(["model": m.section("model"), "baseline": .object(b), "seed": m.resolved["seed"]!])
+    }
+    func externalInputs(_ m: Manifest) -> [String] { [] }
+    func declaredOutputs(_ m: Manifest) -> [String] { ["model.safetensors", "metrics.json"] }
+
+    func run(_ ctx: StageContext) throws {
+        let m = ctx.manifest, s = m.section("baseline")
+        let data = try PoisonedRun.load(ctx)
+        let train = onClean ? try DatasetStore.read(from: ctx.upstreamFolder("ingest")).train : data.dataset.train
+        let net = try TrainingSupport.network(m, data.dataset, stream: name)
+        let trainer = Trainer(net: net, settings: TrainingSupport.settings(m), seed: m.seed, stream: name)
+        let epochs = s["epochs"]!.intValue!, base = Float(s["lr"]!.doubleValue!), drop = s["lr_drop"]!.intValue!
+        let aug = TrainingSupport.augmentation(s["augment"]!.boolValue!)
+        let steps = (train.count + trainer.settings.batchSize - 1) / trainer.settings.batchSize
+        var curve: [JSON] = []
+        for e in 1...epochs {
+            let t0 = Date(), lr = TrainingSupport.lr(base, drop: drop, epoch: e - 1)
+            let bar = ctx.progress("\(name) epoch \(e)/\(epochs)", total: steps)
+            let loss = try trainer.epoch(train, objective: .crossEntropy, lr: lr, augment: aug, shuffle: true, stage: name, epoch: e) { done, _ in
+                bar.update(done); return true
+            }
+            let scores = try data.score(net)
+            curve.append(TrainingSupport.point(phase: name, epoch: e, lr: lr, loss: loss, scores: scores, seconds: Date().timeIntervalSince(t0)))
+            ctx.log(String(format: "%@ epoch %d: loss %.4f, CA %.2f%%, ASR %.2f%%", name, e, loss, scores.ca * 100, scores.asr * 100))
+        }
+        try SafeTensors.save(net, to: ctx.workFolder + "/model.safetensors", metadata: ["stage": name])
+        try TrainingSupport.writeMetrics(ctx, ["curve": .array(curve), "final": TrainingSupport.scoresJSON(try data.score(net))])
+    }
+}

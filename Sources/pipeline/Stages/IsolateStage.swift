@@ -1,0 +1,58 @@
+import ABLNet
+import Foundation
+import PoisonForge
+import Sanitizer
+
+/// ABL stage 1: trains from scratch with LGA for T_te epochs, computes every training sample's
+/// loss (eval mode, no augmentation) and isolates the fraction p with the lowest loss.
+struct IsolateStage: Stage {
+    let name = "isolate"
+    let upstream = ["poison"]
+    let formatVersion = 1
+
+    func parameters(_ m: Manifest) -> JSON { .object(["model": m.section("model"), "isolate": m.section("isolate"), "seed": m.resolved["seed"]!]) }
+    func externalInputs(_ m: Manifest) -> [String] { [] }
+    func declaredOutputs(_ m: Manifest) -> [String] { ["model.safetensors", "losses.npy", "isolated.npy", "isolation.json", "metrics.json"] }
+
+    func run(_ ctx: StageContext) throws {
+        let m = ctx.manifest, s = m.section("isolate")
+        let data = try PoisonedRun.load(ctx)
+        let train = data.dataset.train
+        let net = try TrainingSupport.network(m, data.dataset, stream: name)
+        let trainer = Trainer(net: net, settings: TrainingSupport.settings(m), seed: m.seed, stream: name)
+        let epochs = s["epochs"]!.intValue!, lr = Float(s["lr"]!.doubleValue!)
+        let gamma = Float(s["gamma"]!.doubleValue!)
+        let granularity = LGAGranularity(rawValue: s["granularity"]!.stringValue!) ?? .batch
+        let aug = TrainingSupport.augmentation(s["augment"]!.boolValue!)
+        let steps = (train.count + trainer.settings.batchSize - 1) / trainer.settings.batchSize
+        var curve: [JSON] = []
+        for e in 1...epochs {
+            let t0 = Date()
+            let bar = ctx.progress("isolate epoch \(e)/\(epochs)", total: steps)
+            let loss = try trainer.epoch(train, objective: .lga(gamma: gamma, granularity: granularity), lr: lr, augment: aug,
+                                         shuffle: s["shuffle"]!.boolValue!, stage: name, epoch: e) { done, _ in bar.update(done); return true }
+            let scores = try data.score(net)
+            curve.append(TrainingSupport.point(phase: "isolate", epoch: e, lr: lr, loss: loss, scores: scores, seconds: Date().timeIntervalSince(t0)))
+            ctx.log(String(format: "isolate epoch %d: LGA loss %.4f, CA %.2f%%, ASR %.2f%%", e, loss, scores.ca * 100, scores.asr * 100))
+        }
+        let losses = try Evaluation.losses(net, train)
+        if losses.contains(where: { !$0.isFinite }) { throw TrainingError.diverged(stage: name, epoch: epochs) }
+        let ratio = s["ratio"]!.doubleValue!
+        let sel = Isolation.select(losses: losses, labels: train.labels, ratio: ratio,
+                                   strategy: IsolationStrategy(rawValue: s["strategy"]!.stringValue!) ?? .lowestLoss)
+        var info: [String: JSON] = ["ratio": .number(ratio), "count": .number(Double(sel.indices.count)),
+                                    "strategy": .string(s["strategy"]!.stringValue!), "granularity": .string(granularity.rawValue)]
+        if let t = sel.inferredTarget { info["inferred_target"] = .number(Double(t)) }
+        if let p = train.poison {
+            let pr = Metrics.isolationPrecisionRecall(isolated: sel.indices, poisoned: p.poisoned)
+            info["precision"] = .number(TrainingSupport.round4(pr.precision))
+            info["recall"] = .number(TrainingSupport.round4(pr.recall))
+            ctx.log(String(format: "isolated %d samples: precision %.2f%%, recall %.2f%%", sel.indices.count, pr.precision * 100, pr.recall * 100))
+        }
+        try SafeTensors.save(net, to: ctx.workFolder + "/model.safetensors", metadata: ["stage": name])
+        try NPY.write(float32: losses, to: ctx.workFolder + "/losses.npy")
+        try NPY.write(int64: sel.indices, to: ctx.workFolder + "/isolated.npy")
+        try AtomicFile.write(Data(JSON.object(info).pretty.utf8), to: ctx.workFolder + "/isolation.json")
+        try TrainingSupport.writeMetrics(ctx, ["curve": .array(curve), "final": TrainingSupport.scoresJSON(try data.score(net))])
+    }
+}

@@ -1,0 +1,89 @@
+import ABLNet
+import Foundation
+import Sanitizer
+
+/// Collects the metrics of every stage into `report.json` (layout: docs/REPORT.md) and a short
+/// `report.md`. It trains nothing.
+struct ReportStage: Stage {
+    let name = "report"
+    let withClean: Bool
+    var upstream: [String] { ["ingest", "poison", "isolate", "export", "unlearn", "baseline"] + (withClean ? ["clean"] : []) }
+    let formatVersion = 1
+    static let toolVersion = "0.1.0"
+
+    func parameters(_ m: Manifest) -> JSON { .object(["report": m.section("report"), "manifest": m.resolved]) }
+    func externalInputs(_ m: Manifest) -> [String] { [] }
+    func declaredOutputs(_ m: Manifest) -> [String] { ["report.json", "report.md"] }
+
+    func read(_ ctx: StageContext, _ stage: String, _ file: String) throws -> JSON {
+        let path = ctx.upstreamFolder(stage) + "/" + file
+        guard let d = FileManager.default.contents(atPath: path) else { throw StageError.failed(stage: name, reason: "\(path): missing") }
+        return try JSON.parse(bytes: [UInt8](d))
+    }
+
+    func run(_ ctx: StageContext) throws {
+        let m = ctx.manifest
+        let attack = try read(ctx, "poison", "attack.json")
+        let isolation = try read(ctx, "isolate", "isolation.json")
+        let noDef = try read(ctx, "baseline", "metrics.json"), abl = try read(ctx, "unlearn", "metrics.json")
+        let iso = try read(ctx, "isolate", "metrics.json")
+        let clean = withClean ? try read(ctx, "clean", "metrics.json") : nil
+        func scores(_ j: JSON?) -> JSON { j?["final"] ?? .null }
+        let nd = scores(noDef), ab = scores(abl)
+        var ablScores = ab.objectValue ?? [:]
+        if let a1 = nd["asr"]?.doubleValue, let a2 = ab["asr"]?.doubleValue, let c1 = nd["ca"]?.doubleValue, let c2 = ab["ca"]?.doubleValue {
+            ablScores["der"] = .number(TrainingSupport.round4(Metrics.defenseEffectivenessRate(asrNoDefense: a1, asrDefense: a2, caNoDefense: c1, caDefense: c2)))
+        }
+        var models: [String: JSON] = ["no_defense": nd, "abl": .object(ablScores), "isolation_model": scores(iso)]
+        if let c = clean { models["clean"] = scores(c) }
+        var curves: [String: JSON] = ["isolate": iso["curve"] ?? .array([]), "unlearn": abl["curve"] ?? .array([]), "baseline": noDef["curve"] ?? .array([])]
+        if let c = clean { curves["clean"] = c["curve"] ?? .array([]) }
+        var stages: [String: JSON] = [:]
+        for s in upstream {
+            let rec = try read(ctx, s, "stage.json")
+            stages[s] = .object(["duration_s": rec["duration_s"] ?? .null, "cache_key": rec["cache_key"] ?? .null, "ended": rec["ended"] ?? .null])
+        }
+        let report = JSON.object([
+            "format": .string("abl-report"), "format_version": .number(1),
+            "run": .string(m.name), "title": .string(m.section("report")["title"]?.stringValue ?? m.name),
+            "versions": .object(["abl": .string(ReportStage.toolVersion), "openblas_core": .string(BLAS.coreName), "engine_workers": .number(Double(Engine.workers))]),
+            "attack": attack, "models": .object(models), "isolation": isolation, "curves": .object(curves), "stages": .object(stages),
+            "unlearning": .object(["mode": m.section("unlearn")["mode"] ?? .null, "isolated_accuracy": abl["isolated_accuracy"] ?? .null,
+                                   "ascent_stopped": abl["ascent_stopped"] ?? .null]),
+            "parameters": m.resolved,
+        ])
+        try AtomicFile.write(Data(report.pretty.utf8), to: ctx.workFolder + "/report.json")
+        try AtomicFile.write(Data(ReportStage.markdown(report).utf8), to: ctx.workFolder + "/report.md")
+        ctx.log("report: " + ReportStage.oneLine(report))
+    }
+
+    static func pct(_ v: JSON?) -> String { v?.doubleValue.map { String(format: "%.2f %%", $0 * 100) } ?? "n/a" }
+
+    static func oneLine(_ r: JSON) -> String {
+        "no defense CA \(pct(r["models"]?["no_defense"]?["ca"])) ASR \(pct(r["models"]?["no_defense"]?["asr"])); ABL CA \(pct(r["models"]?["abl"]?["ca"])) ASR \(pct(r["models"]?["abl"]?["asr"])); isolation precision \(pct(r["isolation"]?["precision"]))"
+    }
+
+    /// The Markdown summary: the model table, isolation, attack and stage times.
+    static func markdown(_ r: JSON) -> String {
+        var s = "# \(r["title"]?.stringValue ?? "ABL run")\n\n"
+        let a = r["attack"] ?? .null
+        s += "Attack: **\(a["name"]?.stringValue ?? "?")** (\(a["label_kind"]?.stringValue ?? "?")-label, \(a["mode"]?.stringValue ?? "?"), target \(a["target"]?.intValue ?? -1) `\(a["target_name"]?.stringValue ?? "")`), "
+        s += "\(a["poisoned"]?.intValue ?? 0) of \(a["train_count"]?.intValue ?? 0) training images poisoned (rate \(a["rate"]?.doubleValue ?? 0) of the \(a["rate_counts"]?.stringValue ?? "?")).\n\n"
+        s += "| model | CA | CA-nt | ASR | RA | DER |\n|---|---|---|---|---|---|\n"
+        for (key, label) in [("no_defense", "no defense"), ("abl", "ABL"), ("clean", "clean model")] {
+            guard let mm = r["models"]?[key], mm != .null else { continue }
+            s += "| \(label) | \(pct(mm["ca"])) | \(pct(mm["ca_nt"])) | \(pct(mm["asr"])) | \(pct(mm["ra"])) | \(mm["der"].map { pct($0) } ?? "") |\n"
+        }
+        let i = r["isolation"] ?? .null
+        s += "\nIsolation: \(i["count"]?.intValue ?? 0) samples (p = \(i["ratio"]?.doubleValue ?? 0), \(i["strategy"]?.stringValue ?? "?"), LGA \(i["granularity"]?.stringValue ?? "?")"
+        if let t = i["inferred_target"]?.intValue { s += ", inferred target \(t)" }
+        s += "): precision \(pct(i["precision"])), recall \(pct(i["recall"])).\n"
+        s += "Unlearning mode: \(r["unlearning"]?["mode"]?.stringValue ?? "?")"
+        if let st = r["unlearning"]?["ascent_stopped"], st != .null { s += ", ascent stopped by the rule at epoch \(st["epoch"]?.intValue ?? 0) step \(st["step"]?.intValue ?? 0)" }
+        s += ".\n\n| stage | wall time |\n|---|---|\n"
+        for (k, v) in (r["stages"]?.objectValue ?? [:]).sorted(by: { $0.key < $1.key }) {
+            s += "| \(k) | \(v["duration_s"]?.doubleValue.map { String(format: "%.1f s", $0) } ?? "?") |\n"
+        }
+        return s
+    }
+}

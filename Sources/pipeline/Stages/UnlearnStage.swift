@@ -1,0 +1,90 @@
+import ABLNet
+import Foundation
+import PoisonForge
+import Sanitizer
+
+/// ABL stage 2, from the isolation model: `sequential` fine-tunes on the rest, then runs
+/// gradient ascent on the isolated samples (the reference code); `joint` descends on the rest
+/// and ascends on the isolated samples in every step (the paper's objective), then runs the
+/// optional ascent epochs. The ascent can freeze BatchNorm statistics and stop early once the
+/// model's accuracy on the isolated samples (labels as given) falls to a threshold.
+struct UnlearnStage: Stage {
+    let name = "unlearn"
+    let upstream = ["poison", "isolate"]
+    let formatVersion = 1
+
+    func parameters(_ m: Manifest) -> JSON { .object(["model": m.section("model"), "unlearn": m.section("unlearn"), "seed": m.resolved["seed"]!]) }
+    func externalInputs(_ m: Manifest) -> [String] { [] }
+    func declaredOutputs(_ m: Manifest) -> [String] { ["model.safetensors", "metrics.json"] }
+
+    func run(_ ctx: StageContext) throws {
+        let m = ctx.manifest, s = m.section("unlearn")
+        let data = try PoisonedRun.load(ctx)
+        let train = data.dataset.train
+        let net = try TrainingSupport.network(m, data.dataset, stream: "isolate")
+        try SafeTensors.load(into: net, from: ctx.upstreamFolder("isolate") + "/model.safetensors")
+        let isolated = try NPY.read(ctx.upstreamFolder("isolate") + "/isolated.npy").int64
+        let isoSet = Set(isolated)
+        let rest = (0..<train.count).filter { !isoSet.contains($0) }
+        let trainer = Trainer(net: net, settings: TrainingSupport.settings(m), seed: m.seed, stream: name)
+        let bs = trainer.settings.batchSize
+        var curve: [JSON] = []
+        let ftEpochs = s["finetune_epochs"]!.intValue!, ftLR = Float(s["finetune_lr"]!.doubleValue!), drop = s["finetune_lr_drop"]!.intValue!
+        let joint = s["mode"]!.stringValue! == "joint"
+        let cap = s["ascent_cap"]?.doubleValue.map { Float($0) }
+        let ftAug = TrainingSupport.augmentation(s["finetune_augment"]!.boolValue!)
+        if ftEpochs > 0 {
+            for e in 1...ftEpochs {
+                let t0 = Date(), lr = TrainingSupport.lr(ftLR, drop: drop, epoch: e - 1)
+                let bar = ctx.progress("\(joint ? "joint" : "fine-tune") epoch \(e)/\(ftEpochs)", total: (rest.count + bs - 1) / bs)
+                let loss: Double
+                if joint {
+                    loss = try trainer.jointEpoch(train, clean: rest, isolated: isolated, lambda: Float(s["lambda"]!.doubleValue!), cap: cap, lr: lr,
+                                                  augment: ftAug, shuffle: true, stage: "unlearn (joint)", epoch: e)
+                    bar.update((rest.count + bs - 1) / bs)
+                } else {
+                    loss = try trainer.epoch(train, indices: rest, objective: .crossEntropy, lr: lr, augment: ftAug, shuffle: true,
+                                             stage: "unlearn (fine-tune)", epoch: e) { done, _ in bar.update(done); return true }
+                }
+                let scores = try data.score(net)
+                curve.append(TrainingSupport.point(phase: joint ? "joint" : "finetune", epoch: e, lr: lr, loss: loss, scores: scores, seconds: Date().timeIntervalSince(t0)))
+                ctx.log(String(format: "%@ epoch %d: loss %.4f, CA %.2f%%, ASR %.2f%%", joint ? "joint" : "fine-tune", e, loss, scores.ca * 100, scores.asr * 100))
+            }
+        }
+        let ulEpochs = s["epochs"]!.intValue!, ulLR = Float(s["lr"]!.doubleValue!)
+        let stopAt = s["stop_isolated_accuracy"]?.doubleValue
+        let isoSplit = train.subset(isolated)
+        func isolatedAccuracy() throws -> Double {
+            Metrics.cleanAccuracy(predictions: try Evaluation.predict(net, isoSplit), labels: isoSplit.labels)
+        }
+        var stoppedAt: JSON = .null
+        if ulEpochs > 0 {
+            net.freezeBatchNormStatistics(s["freeze_bn"]!.boolValue!)
+            defer { net.freezeBatchNormStatistics(false) }
+            var stop = false
+            if let t = stopAt, try isolatedAccuracy() <= t { stop = true; stoppedAt = .object(["epoch": .number(0), "step": .number(0)]) }
+            var e = 1
+            while e <= ulEpochs && !stop {
+                let t0 = Date()
+                let loss = try trainer.epoch(train, indices: isolated, objective: .ascent(cap: cap), lr: ulLR, augment: TrainingSupport.augmentation(s["augment"]!.boolValue!),
+                                             shuffle: true, stage: "unlearn (ascent)", epoch: e) { step, _ in
+                    guard let t = stopAt else { return true }
+                    if try isolatedAccuracy() <= t {
+                        stop = true
+                        stoppedAt = .object(["epoch": .number(Double(e)), "step": .number(Double(step))])
+                        return false
+                    }
+                    return true
+                }
+                let scores = try data.score(net)
+                curve.append(TrainingSupport.point(phase: "unlearn", epoch: e, lr: ulLR, loss: loss, scores: scores, seconds: Date().timeIntervalSince(t0)))
+                ctx.log(String(format: "unlearn epoch %d: isolated loss %.4f, CA %.2f%%, ASR %.2f%%%@", e, -loss, scores.ca * 100, scores.asr * 100, stop ? " (stopping rule met)" : ""))
+                e += 1
+            }
+        }
+        try SafeTensors.save(net, to: ctx.workFolder + "/model.safetensors", metadata: ["stage": name])
+        try TrainingSupport.writeMetrics(ctx, ["curve": .array(curve), "final": TrainingSupport.scoresJSON(try data.score(net)),
+                                               "isolated_accuracy": .number(TrainingSupport.round4(try isolatedAccuracy())),
+                                               "ascent_stopped": stoppedAt])
+    }
+}

@@ -1,0 +1,93 @@
+import ABLNet
+import Foundation
+import PoisonForge
+import XCTest
+@testable import Sanitizer
+
+/// A 4-class synthetic set (each class brightens one quadrant), poisoned with BadNets.
+func syntheticPoisoned(count: Int = 400, seed: UInt64 = 1) throws -> (split: DatasetSplit, poisoned: [Int], test: DatasetSplit, triggered: DatasetSplit) {
+    func make(_ n: Int, _ seed: UInt64) -> DatasetSplit {
+        var rng = SeededRNG(seed: seed)
+        var px = [UInt8](repeating: 0, count: n * 144), labels = [Int]()
+        for i in 0..<n {
+            let c = i % 4
+            labels.append(c)
+            for y in 0..<12 { for x in 0..<12 {
+                let inQ = (y < 6) == (c < 2) && (x < 6) == (c % 2 == 0)
+                px[i * 144 + y * 12 + x] = UInt8(min(255, (inQ ? 140 : 40) + rng.int(below: 80)))
+            } }
+        }
+        return DatasetSplit(height: 12, width: 12, channels: 1, pixels: px, labels: labels, ids: (0..<n).map { "s\($0)" },
+                            sources: ["synthetic"], sourceOf: Array(repeating: 0, count: n), sourceIndex: Array(0..<n))
+    }
+    let out = try BadNets(target: 0, rate: 0.1).poison(train: make(count, seed), test: make(80, seed + 1), classCount: 4, seed: seed)
+    let p = out.train.poison!.poisoned
+    return (out.train, p.indices.filter { p[$0] }, make(80, seed + 1), out.triggeredTest)
+}
+
+final class UnlearningTests: XCTestCase {
+    override func setUp() { Engine.configure(workers: 2) }
+    override func tearDown() { Engine.configure(workers: 1) }
+
+    func meanLoss(_ net: Network, _ s: DatasetSplit, _ idx: [Int]) throws -> Float {
+        let l = try Evaluation.losses(net, s.subset(idx))
+        return l.reduce(0, +) / Float(l.count)
+    }
+
+    func trainedModel(_ d: DatasetSplit) throws -> (Network, Trainer) {
+        let net = Architecture.smallCNN.build(inputChannels: 1, numClasses: 4, seed: 3)
+        var settings = OptimiserSettings()
+        settings.batchSize = 32
+        let t = Trainer(net: net, settings: settings, seed: 1, stream: "test")
+        for e in 1...3 { _ = try t.epoch(d, objective: .crossEntropy, lr: 0.05, augment: .none, shuffle: true, stage: "test", epoch: e) }
+        return (net, t)
+    }
+
+    func testSequentialAscentRaisesTheIsolatedLoss() throws {
+        let d = try syntheticPoisoned()
+        let (net, t) = try trainedModel(d.split)
+        let before = try meanLoss(net, d.split, d.poisoned)
+        for e in 1...2 { _ = try t.epoch(d.split, indices: d.poisoned, objective: .ascent(cap: nil), lr: 0.01, augment: .none, shuffle: true, stage: "ascent", epoch: e) }
+        XCTAssertGreaterThan(try meanLoss(net, d.split, d.poisoned), before)
+    }
+
+    func testJointRaisesTheIsolatedLossAndKeepsTheRestFromRising() throws {
+        let d = try syntheticPoisoned()
+        let (net, t) = try trainedModel(d.split)
+        let poisonedSet = Set(d.poisoned)
+        let rest = (0..<d.split.count).filter { !poisonedSet.contains($0) }
+        let isoBefore = try meanLoss(net, d.split, d.poisoned), restBefore = try meanLoss(net, d.split, rest)
+        for e in 1...2 {
+            _ = try t.jointEpoch(d.split, clean: rest, isolated: d.poisoned, lambda: 1, cap: logf(4), lr: 0.01, augment: .none, shuffle: true, stage: "joint", epoch: e)
+        }
+        XCTAssertGreaterThan(try meanLoss(net, d.split, d.poisoned), isoBefore)
+        XCTAssertLessThanOrEqual(try meanLoss(net, d.split, rest), restBefore * 1.05 + 0.01)
+    }
+
+    func testFrozenBatchNormAscentLeavesRunningStatisticsAlone() throws {
+        let d = try syntheticPoisoned()
+        let (net, t) = try trainedModel(d.split)
+        let stats = net.batchNorms.map { $0.1.runningMean.array }
+        net.freezeBatchNormStatistics(true)
+        _ = try t.epoch(d.split, indices: d.poisoned, objective: .ascent(cap: nil), lr: 0.01, augment: .none, shuffle: true, stage: "ascent", epoch: 1)
+        XCTAssertEqual(net.batchNorms.map { $0.1.runningMean.array }, stats)
+    }
+
+    func testDivergenceNamesStageAndEpoch() throws {
+        let d = try syntheticPoisoned(count: 64)
+        let net = Architecture.smallCNN.build(inputChannels: 1, numClasses: 4, seed: 3)
+        let t = Trainer(net: net, settings: OptimiserSettings(), seed: 1, stream: "test")
+        XCTAssertThrowsError(try {
+            for e in 1...5 { _ = try t.epoch(d.split, objective: .crossEntropy, lr: 1e9, augment: .none, shuffle: false, stage: "isolate", epoch: e) }
+        }()) { e in XCTAssertTrue("\(e)".contains("isolate, epoch"), "\(e)") }
+    }
+
+    func testScoresCountASROnNonTargetTriggeredImages() throws {
+        let d = try syntheticPoisoned()
+        let (net, _) = try trainedModel(d.split)
+        let s = try Evaluation.score(net, test: d.test, triggered: d.triggered, target: 0)
+        XCTAssertEqual(d.triggered.count, 60)   // 80 test images, 20 of the target class left out
+        XCTAssertGreaterThan(s.ca, 0.5)
+        XCTAssertEqual(s.asr + s.ra <= 1.0 + 1e-9, true)
+    }
+}
