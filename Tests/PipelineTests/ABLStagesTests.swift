@@ -1,0 +1,105 @@
+import ABLNet
+import Foundation
+import PoisonForge
+import XCTest
+@testable import pipeline
+
+final class ABLStagesTests: XCTestCase {
+    /// A full run over the small IDX set with the small CNN and short schedules.
+    func manifest(_ dir: String, unlearnLR: Double = 0.0005, extra: [String: JSON] = [:]) -> JSON {
+        var e: [String: JSON] = [
+            "attack": .object(["kind": .string("badnets"), "rate": .number(0.2)]),
+            "model": .object(["architecture": .string("small-cnn"), "batch_size": .number(8)]),
+            "isolate": .object(["epochs": .number(1), "ratio": .number(0.1)]),
+            "unlearn": .object(["finetune_epochs": .number(1), "finetune_lr_drop": .number(0), "epochs": .number(1), "lr": .number(unlearnLR)]),
+            "baseline": .object(["epochs": .number(1), "clean": .bool(true)]),
+        ]
+        for (k, v) in extra { e[k] = v }
+        return T.manifest(dir, extra: e)
+    }
+
+    func testWholeGraphRunsAndExportIdsResolveToTheIsolatedImages() throws {
+        let dir = T.tempFolder()
+        let m = try Manifest.resolve(manifest(dir), file: "m.json")
+        let r = Runner(manifest: m, quiet: true)
+        XCTAssertEqual(r.stages.map(\.name), ["ingest", "poison", "isolate", "export", "unlearn", "baseline", "clean", "report"])
+        try r.run()
+        let run = dir + "/run"
+        let ds = try DatasetStore.read(from: run + "/poison")
+        let isolated = try NPY.read(run + "/isolate/isolated.npy").int64
+        XCTAssertEqual(isolated.count, 3)   // round(0.1 * 30)
+        let csv = try String(contentsOfFile: run + "/export/isolated/isolated.csv", encoding: .utf8).split(separator: "\n").map(String.init)
+        XCTAssertEqual(csv[0], "rank,index,id,provenance,label,label_name,loss,poisoned,image")
+        XCTAssertEqual(csv.count, 4)
+        for (r, line) in csv.dropFirst().enumerated() {
+            let f = line.split(separator: ",", omittingEmptySubsequences: false).map(String.init)
+            let i = Int(f[1])!
+            XCTAssertEqual(Int(f[0]), r + 1)
+            XCTAssertEqual(i, isolated[r])
+            XCTAssertEqual(f[2], ds.train.ids[i])                    // the id resolves to the sample
+            XCTAssertEqual(f[3], ds.train.provenance(i))
+            XCTAssertEqual(Int(f[4]), ds.train.labels[i])
+            XCTAssertEqual(f[7], ds.train.poison!.poisoned[i] ? "true" : "false")
+            let png = try [UInt8](Data(contentsOf: URL(fileURLWithPath: run + "/export/isolated/" + f[8])))
+            XCTAssertEqual(try PNGCodec.decode(png, channels: 1, path: f[8]).pixels, Array(ds.train.image(i)))
+        }
+        let json = try JSON.parse(bytes: [UInt8](FileManager.default.contents(atPath: run + "/export/isolated/isolated.json")!))
+        XCTAssertEqual(json["samples"]?.arrayValue?.count, 3)
+        XCTAssertTrue(FileManager.default.fileExists(atPath: run + "/export/isolated/README.txt"))
+        let report = try JSON.parse(bytes: [UInt8](FileManager.default.contents(atPath: run + "/report/report.json")!))
+        for key in ["no_defense", "abl", "clean"] {
+            for metric in ["ca", "ca_nt", "asr", "ra"] {
+                let v = report["models"]?[key]?[metric]?.doubleValue
+                XCTAssertNotNil(v, "\(key).\(metric)")
+                XCTAssertTrue((0...1).contains(v ?? -1), "\(key).\(metric) = \(v ?? -1)")
+            }
+        }
+        for k in ["ratio", "precision", "recall"] { XCTAssertNotNil(report["isolation"]?[k]?.doubleValue, k) }
+        XCTAssertNotNil(report["models"]?["abl"]?["der"])
+        XCTAssertTrue(try String(contentsOfFile: run + "/report/report.md", encoding: .utf8).contains("| ABL |"))
+    }
+
+    func testRerunningOnlyUnlearnReusesPoisonAndIsolate() throws {
+        let dir = T.tempFolder()
+        try Runner(manifest: try Manifest.resolve(manifest(dir), file: "m.json"), quiet: true).run()
+        let r2 = Runner(manifest: try Manifest.resolve(manifest(dir, unlearnLR: 0.001), file: "m.json"), quiet: true)
+        let states = Dictionary(uniqueKeysWithValues: try r2.status().map { ($0.stage, $0.state) })
+        XCTAssertEqual(states["poison"], .fresh)
+        XCTAssertEqual(states["isolate"], .fresh)
+        XCTAssertEqual(states["baseline"], .fresh)
+        XCTAssertEqual(states["unlearn"], .stale("parameters changed"))
+        let ran = try r2.run().filter(\.ran).map(\.stage)
+        XCTAssertEqual(ran, ["unlearn", "report"])
+    }
+
+    func testValidateRejectsBadABLSettingsBeforeAnythingRuns() {
+        let dir = T.tempFolder()
+        func issues(_ extra: [String: JSON]) -> [ManifestIssue] {
+            do { _ = try Manifest.resolve(manifest(dir, extra: extra), file: "m.json"); return [] } catch let e as ManifestError { return e.issues } catch { return [] }
+        }
+        XCTAssertTrue(issues(["isolate": .object(["ratio": .number(1.5)])]).contains { $0 == ManifestIssue(path: "isolate.ratio", rule: "must be > 0 and < 1") })
+        XCTAssertTrue(issues(["isolate": .object(["ratio": .number(0.001)])]).contains { $0.path == "isolate.ratio" && $0.rule.contains("isolates no sample") })
+        XCTAssertTrue(issues(["attack": .object(["kind": .string("badnets"), "target": .number(7)])]).contains { $0.path == "attack.target" && $0.rule.contains("does not exist") })
+        XCTAssertTrue(issues(["attack": .object(["kind": .string("badnets"), "rate": .number(0.9)])]).contains { $0.path == "attack.rate" })
+        XCTAssertTrue(issues(["model": .object(["input_channels": .number(3)])]).contains { $0.path == "model.input_channels" })
+        XCTAssertTrue(issues(["attack": .object(["kind": .string("badnets"), "patch_size": .number(4)])]).contains { $0.path == "attack.pattern" })
+        XCTAssertTrue(issues(["unlearn": .object(["mode": .string("backwards")])]).contains { $0.path == "unlearn.mode" })
+        XCTAssertTrue(issues(["attack": .object(["kind": .string("nope")])]).contains { $0.path == "attack.kind" })
+    }
+
+    func testDivergingRunStopsNamingStageAndEpochAndLeavesNothingTrusted() throws {
+        let dir = T.tempFolder()
+        // validate() caps lr at 10; build the resolved manifest directly with an lr that overflows.
+        let valid = try Manifest.resolve(manifest(dir), file: "m.json")
+        guard case .object(var o) = valid.resolved, case .object(var iso) = o["isolate"]! else { return XCTFail() }
+        iso["lr"] = .number(1e30)
+        iso["epochs"] = .number(2)
+        o["isolate"] = .object(iso)
+        let m = Manifest(file: "m.json", resolved: .object(o))
+        XCTAssertThrowsError(try Runner(manifest: m, quiet: true).run(target: "isolate")) { e in
+            XCTAssertTrue("\(e)".contains("isolate") && "\(e)".contains("epoch 1") && "\(e)".contains("NaN"), "\(e)")
+        }
+        XCTAssertFalse(FileManager.default.fileExists(atPath: dir + "/run/isolate"))
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: dir + "/run").filter { $0.hasPrefix(".tmp") }, [])
+    }
+}
