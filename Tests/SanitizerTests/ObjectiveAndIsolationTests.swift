@@ -28,14 +28,21 @@ final class ObjectiveAndIsolationTests: XCTestCase {
         XCTAssertEqual(Isolation.count(ratio: 0.25, of: 10), 3)    // round(2.5) = 3 (to nearest, ties away from zero)
     }
 
-    func testTargetAwareIsolationKeepsOnlyTheInferredClass() {
-        // lowest four: labels 2, 2, 1, 2 -> target 2; then the lowest-loss samples with label 2
-        let losses: [Float] = [0.01, 0.02, 0.03, 0.04, 0.5, 0.6, 0.05, 0.9]
-        let labels = [2, 2, 1, 2, 0, 2, 1, 2]
-        let sel = Isolation.select(losses: losses, labels: labels, ratio: 0.5, strategy: .targetAware)
+    func testTargetAwareIsolationInfersTheClassWithTheWidestLossSpread() {
+        // Class 1 is uniformly easy (low losses, narrow spread); class 2 mixes a very-low-loss
+        // group (the backdoor) with normal losses (wide spread); class 0 is uniformly hard.
+        var losses: [Float] = [], labels: [Int] = []
+        for i in 0..<40 { losses.append(0.001 + Float(i) * 0.00002); labels.append(1) }
+        for i in 0..<40 { losses.append(i < 15 ? 0.003 + Float(i) * 0.0001 : 0.3 + Float(i) * 0.01); labels.append(2) }
+        for i in 0..<40 { losses.append(1 + Float(i) * 0.01); labels.append(0) }
+        // lowest-loss alone would pick the easy class 1
+        XCTAssertTrue(Isolation.select(losses: losses, labels: labels, ratio: 0.1, strategy: .lowestLoss).indices.allSatisfy { labels[$0] == 1 })
+        let sel = Isolation.select(losses: losses, labels: labels, ratio: 0.1, strategy: .targetAware)
         XCTAssertEqual(sel.inferredTarget, 2)
-        XCTAssertEqual(sel.indices, [0, 1, 3, 5])
+        XCTAssertEqual(sel.indices, Array(40..<52))     // the 12 lowest-loss samples labelled 2, lowest first
+        XCTAssertGreaterThan(sel.classSpread[2]!, sel.classSpread[1]!)
     }
+
 }
 
 final class BoundedAscentTests: XCTestCase {

@@ -8,7 +8,8 @@ import Sanitizer
 struct IsolateStage: Stage {
     let name = "isolate"
     let upstream = ["poison"]
-    let formatVersion = 1
+    /// 2: target-aware isolation infers the target from the classes' loss spread.
+    let formatVersion = 2
 
     func parameters(_ m: Manifest) -> JSON { .object(["model": m.section("model"), "isolate": m.section("isolate"), "seed": m.resolved["seed"]!]) }
     func externalInputs(_ m: Manifest) -> [String] { [] }
@@ -43,6 +44,9 @@ struct IsolateStage: Stage {
         var info: [String: JSON] = ["ratio": .number(ratio), "count": .number(Double(sel.indices.count)),
                                     "strategy": .string(s["strategy"]!.stringValue!), "granularity": .string(granularity.rawValue)]
         if let t = sel.inferredTarget { info["inferred_target"] = .number(Double(t)) }
+        if !sel.classSpread.isEmpty {
+            info["class_spread"] = .object(Dictionary(uniqueKeysWithValues: sel.classSpread.map { (String($0.key), JSON.number(($0.value * 1000).rounded() / 1000)) }))
+        }
         if let p = train.poison {
             let pr = Metrics.isolationPrecisionRecall(isolated: sel.indices, poisoned: p.poisoned)
             info["precision"] = .number(TrainingSupport.round4(pr.precision))
