@@ -41,16 +41,8 @@ public enum DatasetStore {
         var splits: [String: JSON] = [:]
         var poisoned: [String] = []
         for (name, s) in [("train", dataset.train), ("test", dataset.test)] {
-            try NPY.write(uint8: s.pixels, shape: [s.count, s.height, s.width, s.channels], to: "\(folder)/\(name)_images.npy")
-            try NPY.write(int64: s.labels, to: "\(folder)/\(name)_labels.npy")
-            try NPY.write(int64: s.sourceIndex, to: "\(folder)/\(name)_source_index.npy")
-            try NPY.write(int64: s.sourceOf, to: "\(folder)/\(name)_source_of.npy")
-            if let p = s.poison {
-                poisoned.append(name)
-                try NPY.write(bool: p.poisoned, to: "\(folder)/\(name)_poisoned.npy")
-                try NPY.write(int64: p.originalLabels, to: "\(folder)/\(name)_original_labels.npy")
-                try NPY.write(int64: p.originalIndices, to: "\(folder)/\(name)_original_indices.npy")
-            }
+            try writeArrays(s, prefix: name, to: folder)
+            if s.poison != nil { poisoned.append(name) }
             splits[name] = .object([
                 "count": .number(Double(s.count)),
                 "ids": .array(s.ids.map(JSON.string)),
@@ -59,7 +51,7 @@ public enum DatasetStore {
             ])
         }
         meta["splits"] = .object(splits)
-        try AtomicFile.write(Data(meta.isEmpty ? [] : Array(JSON.object(meta).canonical.utf8)), to: "\(folder)/dataset.json")
+        try AtomicFile.write(Data(JSON.object(meta).canonical.utf8), to: "\(folder)/dataset.json")
         return fileNames(poisonedSplits: poisoned)
     }
 
@@ -90,30 +82,8 @@ public enum DatasetStore {
                   let sources = m["sources"]?.arrayValue?.compactMap(\.stringValue) else {
                 throw DatasetError.badFormat(path: metaPath, reason: "missing split \(s)")
             }
-            let images = try NPY.read("\(folder)/\(s)_images.npy")
-            guard images.dtype == .uint8, images.shape == [n, h, w, c] else {
-                throw DatasetError.shapeMismatch(path: "\(folder)/\(s)_images.npy", reason: "\(images.dtype.rawValue) \(images.shape), expected |u1 \([n, h, w, c])")
-            }
-            func ints(_ file: String) throws -> [Int] {
-                let a = try NPY.read("\(folder)/\(file)")
-                guard a.dtype == .int64, a.shape == [n] else {
-                    throw DatasetError.shapeMismatch(path: "\(folder)/\(file)", reason: "\(a.dtype.rawValue) \(a.shape), expected <i8 [\(n)]")
-                }
-                return a.int64
-            }
-            var split = DatasetSplit(height: h, width: w, channels: c, pixels: images.uint8,
-                                     labels: try ints("\(s)_labels.npy"), ids: ids, sources: sources,
-                                     sourceOf: try ints("\(s)_source_of.npy"),
-                                     sourceIndex: try ints("\(s)_source_index.npy"))
-            if m["poison_metadata"]?.boolValue == true {
-                let flags = try NPY.read("\(folder)/\(s)_poisoned.npy")
-                guard flags.dtype == .bool, flags.shape == [n] else {
-                    throw DatasetError.shapeMismatch(path: "\(folder)/\(s)_poisoned.npy", reason: "\(flags.shape), expected [\(n)]")
-                }
-                split.poison = PoisonInfo(poisoned: flags.bool, originalLabels: try ints("\(s)_original_labels.npy"),
-                                          originalIndices: try ints("\(s)_original_indices.npy"))
-            }
-            return split
+            return try readArrays(prefix: s, count: n, height: h, width: w, channels: c, ids: ids, sources: sources,
+                                  poisoned: m["poison_metadata"]?.boolValue == true, from: folder)
         }
         let ds = Dataset(name: name, classNames: classes, train: try split("train"), test: try split("test"))
         do { try ds.validate() } catch { throw DatasetError.badFormat(path: folder, reason: "\(error)") }
@@ -126,17 +96,9 @@ extension DatasetStore {
     @discardableResult
     public static func writeSplit(_ s: DatasetSplit, name: String, classNames: [String], to folder: String) throws -> [String] {
         try s.validate(name: name, classCount: classNames.count)
-        try NPY.write(uint8: s.pixels, shape: [s.count, s.height, s.width, s.channels], to: "\(folder)/\(name)_images.npy")
-        try NPY.write(int64: s.labels, to: "\(folder)/\(name)_labels.npy")
-        try NPY.write(int64: s.sourceIndex, to: "\(folder)/\(name)_source_index.npy")
-        try NPY.write(int64: s.sourceOf, to: "\(folder)/\(name)_source_of.npy")
+        try writeArrays(s, prefix: name, to: folder)
         var files = ["\(name).json", "\(name)_images.npy", "\(name)_labels.npy", "\(name)_source_index.npy", "\(name)_source_of.npy"]
-        if let p = s.poison {
-            try NPY.write(bool: p.poisoned, to: "\(folder)/\(name)_poisoned.npy")
-            try NPY.write(int64: p.originalLabels, to: "\(folder)/\(name)_original_labels.npy")
-            try NPY.write(int64: p.originalIndices, to: "\(folder)/\(name)_original_indices.npy")
-            files += ["\(name)_poisoned.npy", "\(name)_original_labels.npy", "\(name)_original_indices.npy"]
-        }
+        if s.poison != nil { files += ["\(name)_poisoned.npy", "\(name)_original_labels.npy", "\(name)_original_indices.npy"] }
         let meta = JSON.object([
             "format": .string("abl-split"), "format_version": .number(Double(formatVersion)),
             "class_names": .array(classNames.map(JSON.string)), "count": .number(Double(s.count)),
@@ -161,22 +123,46 @@ extension DatasetStore {
               let ids = m["ids"]?.arrayValue?.compactMap(\.stringValue), let sources = m["sources"]?.arrayValue?.compactMap(\.stringValue) else {
             throw DatasetError.badFormat(path: metaPath, reason: "not an abl-split metadata file")
         }
-        let images = try NPY.read("\(folder)/\(name)_images.npy")
+        return try readArrays(prefix: name, count: n, height: h, width: w, channels: c, ids: ids, sources: sources,
+                              poisoned: m["poison_metadata"]?.boolValue == true, from: folder)
+    }
+
+    /// Writes a split's arrays as `<prefix>_images.npy`, `_labels`, `_source_index`, `_source_of`
+    /// and, when poisoned, `_poisoned`, `_original_labels`, `_original_indices`.
+    static func writeArrays(_ s: DatasetSplit, prefix: String, to folder: String) throws {
+        try NPY.write(uint8: s.pixels, shape: [s.count, s.height, s.width, s.channels], to: "\(folder)/\(prefix)_images.npy")
+        try NPY.write(int64: s.labels, to: "\(folder)/\(prefix)_labels.npy")
+        try NPY.write(int64: s.sourceIndex, to: "\(folder)/\(prefix)_source_index.npy")
+        try NPY.write(int64: s.sourceOf, to: "\(folder)/\(prefix)_source_of.npy")
+        if let p = s.poison {
+            try NPY.write(bool: p.poisoned, to: "\(folder)/\(prefix)_poisoned.npy")
+            try NPY.write(int64: p.originalLabels, to: "\(folder)/\(prefix)_original_labels.npy")
+            try NPY.write(int64: p.originalIndices, to: "\(folder)/\(prefix)_original_indices.npy")
+        }
+    }
+
+    /// Reads the arrays `writeArrays` wrote, checking each one's dtype and shape.
+    static func readArrays(prefix: String, count n: Int, height h: Int, width w: Int, channels c: Int, ids: [String],
+                           sources: [String], poisoned: Bool, from folder: String) throws -> DatasetSplit {
+        let images = try NPY.read("\(folder)/\(prefix)_images.npy")
         guard images.dtype == .uint8, images.shape == [n, h, w, c] else {
-            throw DatasetError.shapeMismatch(path: "\(folder)/\(name)_images.npy", reason: "\(images.shape), expected \([n, h, w, c])")
+            throw DatasetError.shapeMismatch(path: "\(folder)/\(prefix)_images.npy", reason: "\(images.dtype.rawValue) \(images.shape), expected |u1 \([n, h, w, c])")
         }
         func ints(_ f: String) throws -> [Int] {
-            let a = try NPY.read("\(folder)/\(name)_\(f).npy")
+            let a = try NPY.read("\(folder)/\(prefix)_\(f).npy")
             guard a.dtype == .int64, a.shape == [n] else {
-                throw DatasetError.shapeMismatch(path: "\(folder)/\(name)_\(f).npy", reason: "\(a.shape), expected [\(n)]")
+                throw DatasetError.shapeMismatch(path: "\(folder)/\(prefix)_\(f).npy", reason: "\(a.dtype.rawValue) \(a.shape), expected <i8 [\(n)]")
             }
             return a.int64
         }
         var s = DatasetSplit(height: h, width: w, channels: c, pixels: images.uint8, labels: try ints("labels"), ids: ids,
                              sources: sources, sourceOf: try ints("source_of"), sourceIndex: try ints("source_index"))
-        if m["poison_metadata"]?.boolValue == true {
-            let flags = try NPY.read("\(folder)/\(name)_poisoned.npy")
-            guard flags.shape == [n] else { throw DatasetError.shapeMismatch(path: "\(folder)/\(name)_poisoned.npy", reason: "\(flags.shape)") }
+        guard ids.count == n else { throw DatasetError.shapeMismatch(path: folder, reason: "\(ids.count) ids for \(n) \(prefix) samples") }
+        if poisoned {
+            let flags = try NPY.read("\(folder)/\(prefix)_poisoned.npy")
+            guard flags.dtype == .bool, flags.shape == [n] else {
+                throw DatasetError.shapeMismatch(path: "\(folder)/\(prefix)_poisoned.npy", reason: "\(flags.shape), expected [\(n)]")
+            }
             s.poison = PoisonInfo(poisoned: flags.bool, originalLabels: try ints("original_labels"), originalIndices: try ints("original_indices"))
         }
         return s
