@@ -85,6 +85,8 @@ final class ABLStagesTests: XCTestCase {
         XCTAssertTrue(issues(["attack": .object(["kind": .string("badnets"), "patch_size": .number(4)])]).contains { $0.path == "attack.pattern" })
         XCTAssertTrue(issues(["unlearn": .object(["mode": .string("backwards")])]).contains { $0.path == "unlearn.mode" })
         XCTAssertTrue(issues(["attack": .object(["kind": .string("nope")])]).contains { $0.path == "attack.kind" })
+        XCTAssertTrue(issues(["attack": .object(["kind": .string("badnets"), "mode": .string("all-to-all")]),
+                              "isolate": .object(["strategy": .string("target-aware")])]).contains { $0.path == "isolate.strategy" })
     }
 
     func testDivergingRunStopsNamingStageAndEpochAndLeavesNothingTrusted() throws {

@@ -213,6 +213,9 @@ extension ManifestSchema {
         if let k = facts.classCount, let t = m["attack"]?["target"]?.intValue, t >= k {
             issues.append(ManifestIssue(path: "attack.target", rule: "class \(t) does not exist: the dataset has \(k) classes (0..<\(k))"))
         }
+        if m["isolate"]?["strategy"]?.stringValue == "target-aware", m["attack"]?["mode"]?.stringValue == "all-to-all" {
+            issues.append(ManifestIssue(path: "isolate.strategy", rule: "target-aware isolation assumes an all-to-one backdoor, but attack.mode is all-to-all: use lowest-loss"))
+        }
         if let c = m["model"]?["input_channels"]?.intValue, let dc = facts.channels, c != dc {
             issues.append(ManifestIssue(path: "model.input_channels", rule: "the model takes \(c) channels but the dataset has \(dc)"))
         }
