@@ -57,6 +57,23 @@ final class ABLStagesTests: XCTestCase {
         for k in ["ratio", "precision", "recall"] { XCTAssertNotNil(report["isolation"]?[k]?.doubleValue, k) }
         XCTAssertNotNil(report["models"]?["abl"]?["der"])
         XCTAssertTrue(try String(contentsOfFile: run + "/report/report.md", encoding: .utf8).contains("| ABL |"))
+        XCTAssertTrue(FileManager.default.fileExists(atPath: run + "/export/isolated/contact_sheet.png"))
+
+        // report.html: self-contained, every chart present, a chart's numbers from report.json
+        let html = try String(contentsOfFile: run + "/report/report.html", encoding: .utf8)
+        for id in ["models", "curve-isolate", "curve-unlearn", "curve-baseline", "curve-clean", "loss-histogram", "precision-recall",
+                   "gallery", "contact-sheet", "stages", "settings"] {
+            XCTAssertTrue(html.contains("id=\"\(id)\""), id)
+        }
+        XCTAssertFalse(html.contains("<script"))
+        XCTAssertFalse(html.contains("src=\"http") || html.contains("href=") || html.contains("url(") || html.contains("@import"))
+        XCTAssertEqual(html.components(separatedBy: "<figure").count - 1, 3)        // the contact sheet has every isolated sample
+        let section = html.components(separatedBy: "id=\"curve-baseline\"")[1].components(separatedBy: "</svg>")[0]
+        let caLine = section.components(separatedBy: "data-series=\"CA\"")[1].components(separatedBy: "data-series=")[0]
+        let plotted = caLine.components(separatedBy: "data-y=\"").dropFirst().compactMap { Double($0.prefix { $0 != "\"" }) }
+        let recorded = report["curves"]?["baseline"]?.arrayValue?.compactMap { $0["ca"]?.doubleValue } ?? []
+        XCTAssertEqual(plotted, recorded)
+        XCTAssertFalse(recorded.isEmpty)
     }
 
     func testRerunningOnlyUnlearnReusesPoisonAndIsolate() throws {

@@ -127,3 +127,43 @@ final class StageCacheTests: XCTestCase {
         XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: dir + "/run").filter { $0.hasPrefix(".tmp") }, [])
     }
 }
+
+final class VolatileOutputTests: XCTestCase {
+    /// A stage that writes a deterministic result and a wall time.
+    struct Timed: Stage {
+        let name = "timed"
+        let upstream = ["ingest"]
+        let formatVersion = 1
+        func parameters(_ m: Manifest) -> JSON { .object([:]) }
+        func externalInputs(_ m: Manifest) -> [String] { [] }
+        func declaredOutputs(_ m: Manifest) -> [String] { ["result.txt", "timing.json"] }
+        func volatileOutputs(_ m: Manifest) -> [String] { ["timing.json"] }
+        func run(_ ctx: StageContext) throws {
+            try "42".write(toFile: ctx.workFolder + "/result.txt", atomically: true, encoding: .utf8)
+            try "{\"t\": \(Date().timeIntervalSince1970)}".write(toFile: ctx.workFolder + "/timing.json", atomically: true, encoding: .utf8)
+        }
+    }
+
+    struct After: Stage {
+        let name = "after"
+        let upstream = ["timed"]
+        let formatVersion = 1
+        func parameters(_ m: Manifest) -> JSON { .object([:]) }
+        func externalInputs(_ m: Manifest) -> [String] { [] }
+        func declaredOutputs(_ m: Manifest) -> [String] { ["x.txt"] }
+        func run(_ ctx: StageContext) throws { try "x".write(toFile: ctx.workFolder + "/x.txt", atomically: true, encoding: .utf8) }
+    }
+
+    func testAForcedRerunWithIdenticalResultsLeavesDownstreamFresh() throws {
+        let dir = T.tempFolder()
+        let m = try Manifest.resolve(T.manifest(dir), file: "m.json")
+        let r = Runner(manifest: m, stages: [IngestStage(), Timed(), After()], quiet: true)
+        try r.run()
+        try r.run(target: "timed", force: true)
+        let states = Dictionary(uniqueKeysWithValues: try r.status().map { ($0.stage, $0.state) })
+        XCTAssertEqual(states["after"], .fresh)
+        // a volatile output is still integrity-checked
+        try "tampered".write(toFile: dir + "/run/timed/timing.json", atomically: true, encoding: .utf8)
+        XCTAssertEqual(Dictionary(uniqueKeysWithValues: try r.status().map { ($0.stage, $0.state) })["timed"], .stale("output altered: timing.json"))
+    }
+}

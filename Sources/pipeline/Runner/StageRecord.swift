@@ -14,6 +14,8 @@ struct StageRecord: Equatable {
     /// Relative output path -> SHA-256.
     var outputs: [String: String]
     var formatVersion: Int
+    /// Outputs left out of `outputDigest` (wall times and the like).
+    var volatile: [String] = []
     var started: String
     var ended: String
     var durationSeconds: Double
@@ -26,6 +28,7 @@ struct StageRecord: Equatable {
             "inputs": .object(inputs.mapValues(JSON.string)),
             "outputs": .object(outputs.mapValues(JSON.string)),
             "format_version": .number(Double(formatVersion)),
+            "volatile_outputs": .array(volatile.map(JSON.string)),
             "started": .string(started),
             "ended": .string(ended),
             "duration_s": .number((durationSeconds * 1000).rounded() / 1000),
@@ -41,7 +44,7 @@ struct StageRecord: Equatable {
               let version = j["format_version"]?.intValue else { return nil }
         return StageRecord(stage: stage, cacheKey: key, parameters: params,
                            inputs: inputs.compactMapValues(\.stringValue), outputs: outputs.compactMapValues(\.stringValue),
-                           formatVersion: version, started: j["started"]?.stringValue ?? "", ended: j["ended"]?.stringValue ?? "",
+                           formatVersion: version, volatile: j["volatile_outputs"]?.arrayValue?.compactMap(\.stringValue) ?? [], started: j["started"]?.stringValue ?? "", ended: j["ended"]?.stringValue ?? "",
                            durationSeconds: j["duration_s"]?.doubleValue ?? 0)
     }
 
@@ -57,8 +60,12 @@ struct StageRecord: Equatable {
         return try SHA256.hex(of: doc.canonical)
     }
 
-    /// The digest that downstream stages see for this stage: over its outputs map.
+    /// The digest that downstream stages see for this stage: over its outputs map, volatile
+    /// outputs left out.
     var outputDigest: String {
-        get throws { try SHA256.hex(of: JSON.object(outputs.mapValues(JSON.string)).canonical) }
+        get throws {
+            let kept = outputs.filter { !volatile.contains($0.key) }
+            return try SHA256.hex(of: JSON.object(kept.mapValues(JSON.string)).canonical)
+        }
     }
 }

@@ -9,7 +9,8 @@ struct BaselineStage: Stage {
     let onClean: Bool
     var name: String { onClean ? "clean" : "baseline" }
     var upstream: [String] { onClean ? ["ingest", "poison"] : ["poison"] }
-    let formatVersion = 1
+    /// 2: wall times in the volatile timing.json.
+    let formatVersion = 2
 
     func parameters(_ m: Manifest) -> JSON {
         var b = m.section("baseline").objectValue ?? [:]
@@ -17,6 +18,7 @@ struct BaselineStage: Stage {
         return .object(["model": m.section("model"), "baseline": .object(b), "seed": m.resolved["seed"]!])
     }
     func externalInputs(_ m: Manifest) -> [String] { [] }
+    func volatileOutputs(_ m: Manifest) -> [String] { ["timing.json"] }
     func declaredOutputs(_ m: Manifest) -> [String] { ["model.safetensors", "metrics.json"] }
 
     func run(_ ctx: StageContext) throws {
@@ -29,6 +31,7 @@ struct BaselineStage: Stage {
         let aug = TrainingSupport.augmentation(s["augment"]!.boolValue!)
         let steps = (train.count + trainer.settings.batchSize - 1) / trainer.settings.batchSize
         var curve: [JSON] = []
+        var seconds: [Double] = []
         for e in 1...epochs {
             let t0 = Date(), lr = TrainingSupport.lr(base, drop: drop, epoch: e - 1)
             let bar = ctx.progress("\(name) epoch \(e)/\(epochs)", total: steps)
@@ -36,10 +39,11 @@ struct BaselineStage: Stage {
                 bar.update(done); return true
             }
             let scores = try data.score(net)
-            curve.append(TrainingSupport.point(phase: name, epoch: e, lr: lr, loss: loss, scores: scores, seconds: Date().timeIntervalSince(t0)))
+            curve.append(TrainingSupport.point(phase: name, epoch: e, lr: lr, loss: loss, scores: scores)); seconds.append(Date().timeIntervalSince(t0))
             ctx.log(String(format: "%@ epoch %d: loss %.4f, CA %.2f%%, ASR %.2f%%", name, e, loss, scores.ca * 100, scores.asr * 100))
         }
         try SafeTensors.save(net, to: ctx.workFolder + "/model.safetensors", metadata: ["stage": name])
+        try TrainingSupport.writeTiming(ctx, seconds)
         try TrainingSupport.writeMetrics(ctx, ["curve": .array(curve), "final": TrainingSupport.scoresJSON(try data.score(net))])
     }
 }

@@ -8,13 +8,14 @@ import PoisonForge
 struct ExportStage: Stage {
     let name = "export"
     let upstream = ["poison", "isolate"]
-    let formatVersion = 1
+    /// 2: contact_sheet.png.
+    let formatVersion = 2
 
     func parameters(_ m: Manifest) -> JSON { .object(["export": m.section("export")]) }
     func externalInputs(_ m: Manifest) -> [String] { [] }
     func declaredOutputs(_ m: Manifest) -> [String] {
         let f = m.section("export")["folder"]?.stringValue ?? "isolated"
-        return [f + "/isolated.csv", f + "/isolated.json", f + "/README.txt"]
+        return [f + "/isolated.csv", f + "/isolated.json", f + "/README.txt", f + "/contact_sheet.png"]
     }
 
     /// A CSV field, quoted when it holds a comma, quote or newline.
@@ -53,6 +54,8 @@ struct ExportStage: Stage {
             rows.append(.object(row))
         }
         try AtomicFile.write(Data(csv.utf8), to: folder + "/isolated.csv")
+        let sheet = ContactSheet.render(train, indices: isolated, columns: 20)
+        try PNGCodec.write(pixels: sheet.pixels, width: sheet.width, height: sheet.height, channels: 3, to: folder + "/contact_sheet.png")
         let iso = try JSON.parse(bytes: [UInt8](FileManager.default.contents(atPath: ctx.upstreamFolder("isolate") + "/isolation.json") ?? Data()))
         try AtomicFile.write(Data(JSON.object(["run": .string(m.name), "isolation": iso, "samples": .array(rows)]).pretty.utf8), to: folder + "/isolated.json")
         let readme = """
@@ -74,6 +77,7 @@ struct ExportStage: Stage {
           isolated.json  the same rows, with the isolation settings and, when known, precision
                          and recall
           images/        each isolated image as PNG, named <rank>_<id>.png
+          contact_sheet.png  all isolated images in rank order, 20 per row (2x scale)
 
         """
         try AtomicFile.write(Data(readme.utf8), to: folder + "/README.txt")

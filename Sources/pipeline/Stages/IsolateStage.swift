@@ -8,11 +8,12 @@ import Sanitizer
 struct IsolateStage: Stage {
     let name = "isolate"
     let upstream = ["poison"]
-    /// 2: target-aware isolation infers the target from the classes' loss spread.
-    let formatVersion = 2
+    /// 2: target-aware isolation infers the target from the classes' loss spread; 3: wall times in the volatile timing.json.
+    let formatVersion = 3
 
     func parameters(_ m: Manifest) -> JSON { .object(["model": m.section("model"), "isolate": m.section("isolate"), "seed": m.resolved["seed"]!]) }
     func externalInputs(_ m: Manifest) -> [String] { [] }
+    func volatileOutputs(_ m: Manifest) -> [String] { ["timing.json"] }
     func declaredOutputs(_ m: Manifest) -> [String] { ["model.safetensors", "losses.npy", "isolated.npy", "isolation.json", "metrics.json"] }
 
     func run(_ ctx: StageContext) throws {
@@ -27,13 +28,14 @@ struct IsolateStage: Stage {
         let aug = TrainingSupport.augmentation(s["augment"]!.boolValue!)
         let steps = (train.count + trainer.settings.batchSize - 1) / trainer.settings.batchSize
         var curve: [JSON] = []
+        var seconds: [Double] = []
         for e in 1...epochs {
             let t0 = Date()
             let bar = ctx.progress("isolate epoch \(e)/\(epochs)", total: steps)
             let loss = try trainer.epoch(train, objective: .lga(gamma: gamma, granularity: granularity), lr: lr, augment: aug,
                                          shuffle: s["shuffle"]!.boolValue!, stage: name, epoch: e) { done, _ in bar.update(done); return true }
             let scores = try data.score(net)
-            curve.append(TrainingSupport.point(phase: "isolate", epoch: e, lr: lr, loss: loss, scores: scores, seconds: Date().timeIntervalSince(t0)))
+            curve.append(TrainingSupport.point(phase: "isolate", epoch: e, lr: lr, loss: loss, scores: scores)); seconds.append(Date().timeIntervalSince(t0))
             ctx.log(String(format: "isolate epoch %d: LGA loss %.4f, CA %.2f%%, ASR %.2f%%", e, loss, scores.ca * 100, scores.asr * 100))
         }
         let losses = try Evaluation.losses(net, train)
@@ -57,6 +59,7 @@ struct IsolateStage: Stage {
         try NPY.write(float32: losses, to: ctx.workFolder + "/losses.npy")
         try NPY.write(int64: sel.indices, to: ctx.workFolder + "/isolated.npy")
         try AtomicFile.write(Data(JSON.object(info).pretty.utf8), to: ctx.workFolder + "/isolation.json")
+        try TrainingSupport.writeTiming(ctx, seconds)
         try TrainingSupport.writeMetrics(ctx, ["curve": .array(curve), "final": TrainingSupport.scoresJSON(try data.score(net))])
     }
 }

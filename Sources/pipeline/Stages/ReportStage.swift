@@ -1,5 +1,6 @@
 import ABLNet
 import Foundation
+import PoisonForge
 import Sanitizer
 
 /// Collects the metrics of every stage into `report.json` (layout: docs/REPORT.md) and a short
@@ -8,12 +9,13 @@ struct ReportStage: Stage {
     let name = "report"
     let withClean: Bool
     var upstream: [String] { ["ingest", "poison", "isolate", "export", "unlearn", "baseline"] + (withClean ? ["clean"] : []) }
-    let formatVersion = 1
+    /// 2: report.html and contact_sheet.png; 3: epoch wall times from timing.json.
+    let formatVersion = 3
     static let toolVersion = "0.1.0"
 
     func parameters(_ m: Manifest) -> JSON { .object(["report": m.section("report"), "manifest": m.resolved]) }
     func externalInputs(_ m: Manifest) -> [String] { [] }
-    func declaredOutputs(_ m: Manifest) -> [String] { ["report.json", "report.md"] }
+    func declaredOutputs(_ m: Manifest) -> [String] { ["report.json", "report.md", "report.html", "contact_sheet.png"] }
 
     func read(_ ctx: StageContext, _ stage: String, _ file: String) throws -> JSON {
         let path = ctx.upstreamFolder(stage) + "/" + file
@@ -36,8 +38,17 @@ struct ReportStage: Stage {
         }
         var models: [String: JSON] = ["no_defense": nd, "abl": .object(ablScores), "isolation_model": scores(iso)]
         if let c = clean { models["clean"] = scores(c) }
-        var curves: [String: JSON] = ["isolate": iso["curve"] ?? .array([]), "unlearn": abl["curve"] ?? .array([]), "baseline": noDef["curve"] ?? .array([])]
-        if let c = clean { curves["clean"] = c["curve"] ?? .array([]) }
+        // curves with each epoch's wall time (from the volatile timing.json) added
+        func timed(_ stage: String, _ metrics: JSON?) throws -> JSON {
+            let secs = (try? read(ctx, stage, "timing.json"))?["epoch_seconds"]?.arrayValue ?? []
+            return .array((metrics?["curve"]?.arrayValue ?? []).enumerated().map { k, p in
+                guard case .object(var o) = p, k < secs.count else { return p }
+                o["seconds"] = secs[k]
+                return .object(o)
+            })
+        }
+        var curves: [String: JSON] = ["isolate": try timed("isolate", iso), "unlearn": try timed("unlearn", abl), "baseline": try timed("baseline", noDef)]
+        if let c = clean { curves["clean"] = try timed("clean", c) }
         var stages: [String: JSON] = [:]
         for s in upstream {
             let rec = try read(ctx, s, "stage.json")
@@ -54,6 +65,17 @@ struct ReportStage: Stage {
         ])
         try AtomicFile.write(Data(report.pretty.utf8), to: ctx.workFolder + "/report.json")
         try AtomicFile.write(Data(ReportStage.markdown(report).utf8), to: ctx.workFolder + "/report.md")
+        let poisonedData = try DatasetStore.read(from: ctx.upstreamFolder("poison"))
+        let cleanTrain = try DatasetStore.read(from: ctx.upstreamFolder("ingest")).train
+        let losses = try NPY.read(ctx.upstreamFolder("isolate") + "/losses.npy").float32
+        let isolated = try NPY.read(ctx.upstreamFolder("isolate") + "/isolated.npy").int64
+        let html = try HTMLReport.render(HTMLReport.Inputs(
+            report: report, losses: losses, poisoned: poisonedData.train.poison?.poisoned, labels: poisonedData.train.labels,
+            isolated: isolated, train: poisonedData.train, cleanTrain: cleanTrain, classNames: poisonedData.classNames,
+            strategy: IsolationStrategy(rawValue: m.section("isolate")["strategy"]?.stringValue ?? "lowest-loss") ?? .lowestLoss))
+        try AtomicFile.write(Data(html.utf8), to: ctx.workFolder + "/report.html")
+        let sheet = ContactSheet.render(poisonedData.train, indices: Array(isolated.prefix(400)), columns: 20)
+        try PNGCodec.write(pixels: sheet.pixels, width: sheet.width, height: sheet.height, channels: 3, to: ctx.workFolder + "/contact_sheet.png")
         ctx.log("report: " + ReportStage.oneLine(report))
     }
 

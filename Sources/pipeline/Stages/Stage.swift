@@ -34,11 +34,19 @@ protocol Stage {
     func externalInputs(_ manifest: Manifest) -> [String]
     /// Relative paths the stage must produce.
     func declaredOutputs(_ manifest: Manifest) -> [String]
+    /// Outputs whose bytes vary between identical runs (wall times). They are digest-checked like
+    /// any output but left out of the digest downstream stages key on, so a rerun that
+    /// reproduces the results bit for bit leaves them fresh.
+    func volatileOutputs(_ manifest: Manifest) -> [String]
     /// Does the work, writing into `context.workFolder`.
     func run(_ context: StageContext) throws
 }
 
 /// Errors of running stages.
+extension Stage {
+    func volatileOutputs(_ manifest: Manifest) -> [String] { [] }
+}
+
 enum StageError: Error, CustomStringConvertible {
     case failed(stage: String, reason: String)
     case missingOutput(stage: String, file: String)

@@ -56,11 +56,16 @@ enum TrainingSupport {
 
     static func round4(_ v: Double) -> Double { (v * 10000).rounded() / 10000 }
 
-    /// One point of a per-epoch curve.
-    static func point(phase: String, epoch: Int, lr: Float, loss: Double, scores: ModelScores, seconds: Double) -> JSON {
+    /// One point of a per-epoch curve (deterministic: no wall time; that goes to timing.json).
+    static func point(phase: String, epoch: Int, lr: Float, loss: Double, scores: ModelScores) -> JSON {
         .object(["phase": .string(phase), "epoch": .number(Double(epoch)), "lr": .number(Double(lr)),
-                 "loss": .number((loss * 1e5).rounded() / 1e5), "ca": .number(round4(scores.ca)), "asr": .number(round4(scores.asr)),
-                 "seconds": .number((seconds * 100).rounded() / 100)])
+                 "loss": .number((loss * 1e5).rounded() / 1e5), "ca": .number(round4(scores.ca)), "asr": .number(round4(scores.asr))])
+    }
+
+    /// Wall seconds per epoch, written to the volatile `timing.json`.
+    static func writeTiming(_ ctx: StageContext, _ seconds: [Double]) throws {
+        let t = JSON.object(["epoch_seconds": .array(seconds.map { .number(($0 * 100).rounded() / 100) })])
+        try AtomicFile.write(Data(t.pretty.utf8), to: ctx.workFolder + "/timing.json")
     }
 
     /// Runs one epoch with a progress bar and logs a line with its result.

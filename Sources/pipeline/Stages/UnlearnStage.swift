@@ -11,10 +11,12 @@ import Sanitizer
 struct UnlearnStage: Stage {
     let name = "unlearn"
     let upstream = ["poison", "isolate"]
-    let formatVersion = 1
+    /// 2: wall times in the volatile timing.json.
+    let formatVersion = 2
 
     func parameters(_ m: Manifest) -> JSON { .object(["model": m.section("model"), "unlearn": m.section("unlearn"), "seed": m.resolved["seed"]!]) }
     func externalInputs(_ m: Manifest) -> [String] { [] }
+    func volatileOutputs(_ m: Manifest) -> [String] { ["timing.json"] }
     func declaredOutputs(_ m: Manifest) -> [String] { ["model.safetensors", "metrics.json"] }
 
     func run(_ ctx: StageContext) throws {
@@ -29,6 +31,7 @@ struct UnlearnStage: Stage {
         let trainer = Trainer(net: net, settings: TrainingSupport.settings(m), seed: m.seed, stream: name)
         let bs = trainer.settings.batchSize
         var curve: [JSON] = []
+        var seconds: [Double] = []
         let ftEpochs = s["finetune_epochs"]!.intValue!, ftLR = Float(s["finetune_lr"]!.doubleValue!), drop = s["finetune_lr_drop"]!.intValue!
         let joint = s["mode"]!.stringValue! == "joint"
         let cap = s["ascent_cap"]?.doubleValue.map { Float($0) }
@@ -47,7 +50,7 @@ struct UnlearnStage: Stage {
                                              stage: "unlearn (fine-tune)", epoch: e) { done, _ in bar.update(done); return true }
                 }
                 let scores = try data.score(net)
-                curve.append(TrainingSupport.point(phase: joint ? "joint" : "finetune", epoch: e, lr: lr, loss: loss, scores: scores, seconds: Date().timeIntervalSince(t0)))
+                curve.append(TrainingSupport.point(phase: joint ? "joint" : "finetune", epoch: e, lr: lr, loss: loss, scores: scores)); seconds.append(Date().timeIntervalSince(t0))
                 ctx.log(String(format: "%@ epoch %d: loss %.4f, CA %.2f%%, ASR %.2f%%", joint ? "joint" : "fine-tune", e, loss, scores.ca * 100, scores.asr * 100))
             }
         }
@@ -77,12 +80,13 @@ struct UnlearnStage: Stage {
                     return true
                 }
                 let scores = try data.score(net)
-                curve.append(TrainingSupport.point(phase: "unlearn", epoch: e, lr: ulLR, loss: loss, scores: scores, seconds: Date().timeIntervalSince(t0)))
+                curve.append(TrainingSupport.point(phase: "unlearn", epoch: e, lr: ulLR, loss: loss, scores: scores)); seconds.append(Date().timeIntervalSince(t0))
                 ctx.log(String(format: "unlearn epoch %d: isolated loss %.4f, CA %.2f%%, ASR %.2f%%%@", e, -loss, scores.ca * 100, scores.asr * 100, stop ? " (stopping rule met)" : ""))
                 e += 1
             }
         }
         try SafeTensors.save(net, to: ctx.workFolder + "/model.safetensors", metadata: ["stage": name])
+        try TrainingSupport.writeTiming(ctx, seconds)
         try TrainingSupport.writeMetrics(ctx, ["curve": .array(curve), "final": TrainingSupport.scoresJSON(try data.score(net)),
                                                "isolated_accuracy": .number(TrainingSupport.round4(try isolatedAccuracy())),
                                                "ascent_stopped": stoppedAt])

@@ -1,0 +1,135 @@
+import ABLNet
+import Foundation
+import PoisonForge
+import Sanitizer
+
+/// The self-contained HTML report: inline CSS and SVG, images as data URIs, no script, no
+/// external reference of any kind.
+enum HTMLReport {
+    /// What the page shows besides report.json.
+    struct Inputs {
+        let report: JSON
+        let losses: [Float]
+        let poisoned: [Bool]?
+        let labels: [Int]
+        let isolated: [Int]
+        let train: DatasetSplit            // poisoned training split
+        let cleanTrain: DatasetSplit        // ingested training split (for the gallery)
+        let classNames: [String]
+        let strategy: IsolationStrategy
+    }
+
+    static let fractions = [0.005, 0.01, 0.02, 0.03, 0.05, 0.075, 0.1, 0.15, 0.2]
+
+    /// Isolation precision and recall for each fraction, from the saved losses (no retraining).
+    static func precisionRecall(_ i: Inputs) -> [(fraction: Double, precision: Double, recall: Double)] {
+        guard let p = i.poisoned else { return [] }
+        return fractions.map { f in
+            let sel = Isolation.select(losses: i.losses, labels: i.labels, ratio: f, strategy: i.strategy)
+            let pr = Metrics.isolationPrecisionRecall(isolated: sel.indices, poisoned: p)
+            return (f, pr.precision, pr.recall)
+        }
+    }
+
+    static func png(_ pixels: [UInt8], _ w: Int, _ h: Int, _ c: Int) throws -> String {
+        "data:image/png;base64," + Data(try PNGCodec.encode(pixels: pixels, width: w, height: h, channels: c)).base64EncodedString()
+    }
+
+    static func scaled(_ s: DatasetSplit, _ i: Int, _ k: Int) -> [UInt8] {
+        var out = [UInt8](repeating: 0, count: s.height * k * s.width * k * s.channels)
+        let img = s.image(i), b = img.startIndex
+        for y in 0..<(s.height * k) { for x in 0..<(s.width * k) { for c in 0..<s.channels {
+            out[(y * s.width * k + x) * s.channels + c] = img[b + ((y / k) * s.width + x / k) * s.channels + c]
+        } } }
+        return out
+    }
+
+    static func render(_ i: Inputs) throws -> String {
+        let r = i.report
+        func pct(_ v: JSON?) -> String { v?.doubleValue.map { String(format: "%.2f %%", $0 * 100) } ?? "–" }
+        func curve(_ key: String, _ metric: String) -> [(x: Double, y: Double)] {
+            (r["curves"]?[key]?.arrayValue ?? []).enumerated().compactMap { k, p in p[metric]?.doubleValue.map { (Double(k + 1), $0) } }
+        }
+        var h = """
+        <!DOCTYPE html>
+        <html lang="en"><head><meta charset="utf-8"><title>\(SVGChart.esc(r["title"]?.stringValue ?? "ABL report"))</title>
+        <style>
+        body{font:14px/1.45 system-ui,-apple-system,Segoe UI,Helvetica,Arial,sans-serif;margin:24px auto;max-width:1180px;color:#1d2330;padding:0 16px}
+        h1{font-size:22px;margin:0 0 4px}h2{font-size:17px;margin:28px 0 8px;border-bottom:1px solid #dde2ea;padding-bottom:4px}
+        table{border-collapse:collapse;margin:6px 0}td,th{border:1px solid #d5dbe4;padding:4px 9px;text-align:right}th{background:#f2f5f9}
+        td:first-child,th:first-child{text-align:left}.charts{display:flex;flex-wrap:wrap;gap:14px}
+        .chart{background:#fbfcfe;border:1px solid #e3e7ee}.chart .title{font-size:13px;font-weight:600;fill:#1d2330}
+        .chart .tick{font-size:10px;fill:#555}.chart .grid{stroke:#e6e9ef}
+        .sheet{display:flex;flex-wrap:wrap;gap:6px}.sheet figure{margin:0;width:92px;font-size:10px;text-align:center}
+        .sheet img{image-rendering:pixelated;width:84px;height:84px;border:2px solid #ccc}.sheet .p img{border-color:#c0392b}
+        .gallery img{image-rendering:pixelated;width:112px;height:112px;margin-right:8px;border:1px solid #ccc}
+        .muted{color:#667}code{background:#f2f5f9;padding:0 3px}
+        </style></head><body>
+        <h1>\(SVGChart.esc(r["title"]?.stringValue ?? "ABL report"))</h1>
+        <p class="muted">run <code>\(SVGChart.esc(r["run"]?.stringValue ?? ""))</code> · abl \(SVGChart.esc(r["versions"]?["abl"]?.stringValue ?? "")) · OpenBLAS core \(SVGChart.esc(r["versions"]?["openblas_core"]?.stringValue ?? ""))</p>
+        """
+        let a = r["attack"] ?? .null
+        h += "<p>Attack <b>\(SVGChart.esc(a["name"]?.stringValue ?? "?"))</b> (\(SVGChart.esc(a["label_kind"]?.stringValue ?? ""))-label, \(SVGChart.esc(a["mode"]?.stringValue ?? "")), target \(a["target"]?.intValue ?? -1) <i>\(SVGChart.esc(a["target_name"]?.stringValue ?? ""))</i>): \(a["poisoned"]?.intValue ?? 0) of \(a["train_count"]?.intValue ?? 0) training images poisoned.</p>"
+        h += "<h2>Models</h2><table id=\"models\"><tr><th>model</th><th>CA</th><th>CA-nt</th><th>ASR</th><th>RA</th><th>DER</th></tr>"
+        for (key, label) in [("no_defense", "no defense"), ("abl", "ABL"), ("clean", "clean model"), ("isolation_model", "LGA isolation model")] {
+            guard let m = r["models"]?[key], m != .null else { continue }
+            h += "<tr><td>\(label)</td><td>\(pct(m["ca"]))</td><td>\(pct(m["ca_nt"]))</td><td>\(pct(m["asr"]))</td><td>\(pct(m["ra"]))</td><td>\(m["der"].map { pct($0) } ?? "")</td></tr>"
+        }
+        h += "</table>"
+        let iso = r["isolation"] ?? .null
+        h += "<p>Isolation: \(iso["count"]?.intValue ?? 0) samples (p = \(iso["ratio"]?.doubleValue ?? 0), \(SVGChart.esc(iso["strategy"]?.stringValue ?? ""))\(iso["inferred_target"]?.intValue.map { ", inferred target \($0)" } ?? "")), precision \(pct(iso["precision"])), recall \(pct(iso["recall"])).</p>"
+
+        h += "<h2>Training curves</h2><div class=\"charts\">"
+        let palette = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd"]
+        for (k, (key, label)) in [("isolate", "Isolation (LGA)"), ("unlearn", "ABL stage 2 (fine-tune, then unlearning)"), ("baseline", "No defense"), ("clean", "Clean model")].enumerated() {
+            guard !(r["curves"]?[key]?.arrayValue ?? []).isEmpty else { continue }
+            h += SVGChart.lines(id: "curve-\(key)", title: label + ": CA and ASR per epoch", xLabel: "epoch",
+                                series: [.init(name: "CA", color: palette[0], points: curve(key, "ca")),
+                                         .init(name: "ASR", color: palette[1], points: curve(key, "asr"), dashed: true)])
+            _ = k
+        }
+        h += "</div>"
+
+        h += "<h2>Why ABL works: losses after isolation</h2><div class=\"charts\">"
+        if let p = i.poisoned {
+            let pl = i.losses.indices.filter { p[$0] }.map { Double(i.losses[$0]) }
+            let cl = i.losses.indices.filter { !p[$0] }.map { Double(i.losses[$0]) }
+            h += SVGChart.histogram(id: "loss-histogram", title: "Per-sample loss: poisoned vs clean", a: ("poisoned", "#d62728", pl), b: ("clean", "#1f77b4", cl))
+            let pr = precisionRecall(i)
+            h += SVGChart.lines(id: "precision-recall", title: "Isolation precision and recall vs isolated fraction", xLabel: "isolated fraction (%)",
+                                series: [.init(name: "precision", color: "#2ca02c", points: pr.map { ($0.fraction * 100, $0.precision) }),
+                                         .init(name: "recall", color: "#9467bd", points: pr.map { ($0.fraction * 100, $0.recall) }, dashed: true)])
+        } else {
+            h += "<p class=\"muted\">The dataset carries no ground-truth poison flags.</p>"
+        }
+        h += "</div>"
+
+        if let p = i.poisoned, let first = p.firstIndex(of: true), let orig = i.train.poison?.originalIndices[first] {
+            let k = max(1, 112 / max(i.train.width, 1))
+            let clean = scaled(i.cleanTrain, orig, k), bad = scaled(i.train, first, k)
+            let diff = zip(clean, bad).map { UInt8(min(255, abs(Int($0) - Int($1)) * 4)) }
+            let (w, hh, c) = (i.train.width * k, i.train.height * k, i.train.channels)
+            h += "<h2>Attack gallery</h2><div class=\"gallery\" id=\"gallery\"><img alt=\"clean\" src=\"\(try png(clean, w, hh, c))\"><img alt=\"poisoned\" src=\"\(try png(bad, w, hh, c))\"><img alt=\"difference x4\" src=\"\(try png(diff, w, hh, c))\"><p class=\"muted\">clean · poisoned · |difference| × 4 (training sample \(SVGChart.esc(i.train.ids[first])))</p></div>"
+        }
+
+        h += "<h2>Isolated samples (contact sheet, lowest loss first)</h2><div class=\"sheet\" id=\"contact-sheet\">"
+        for (rank, idx) in i.isolated.prefix(200).enumerated() {
+            let isP = i.poisoned?[idx] ?? false
+            let src = try png(Array(i.train.image(idx)), i.train.width, i.train.height, i.train.channels)
+            let label = i.train.labels[idx]
+            h += "<figure class=\"\(isP ? "p" : "c")\"><img alt=\"rank \(rank + 1)\" src=\"\(src)\"><figcaption>#\(rank + 1) \(SVGChart.esc(i.train.ids[idx]))<br>\(SVGChart.esc(i.classNames[label])) · \(String(format: "%.2g", i.losses[idx]))\(i.poisoned == nil ? "" : isP ? " · poisoned" : " · clean")</figcaption></figure>"
+        }
+        if i.isolated.count > 200 { h += "<p class=\"muted\">… and \(i.isolated.count - 200) more in export/isolated/.</p>" }
+        h += "</div>"
+
+        h += "<h2>Stages</h2><table id=\"stages\"><tr><th>stage</th><th>wall time</th><th>cache key</th></tr>"
+        for (k, v) in (r["stages"]?.objectValue ?? [:]).sorted(by: { $0.key < $1.key }) {
+            h += "<tr><td>\(SVGChart.esc(k))</td><td>\(v["duration_s"]?.doubleValue.map { String(format: "%.1f s", $0) } ?? "")</td><td><code>\(SVGChart.esc(String((v["cache_key"]?.stringValue ?? "").prefix(16))))</code></td></tr>"
+        }
+        h += "</table><h2>Settings</h2><table id=\"settings\"><tr><th>section</th><th>value</th></tr>"
+        for (k, v) in (r["parameters"]?.objectValue ?? [:]).sorted(by: { $0.key < $1.key }) {
+            h += "<tr><td>\(SVGChart.esc(k))</td><td style=\"text-align:left\"><code>\(SVGChart.esc(v.canonical))</code></td></tr>"
+        }
+        return h + "</table></body></html>\n"
+    }
+}
