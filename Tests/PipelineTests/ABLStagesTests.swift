@@ -5,8 +5,12 @@ import XCTest
 @testable import pipeline
 
 final class ABLStagesTests: XCTestCase {
-    /// A full run over the small IDX set with the small CNN and short schedules.
     func manifest(_ dir: String, unlearnLR: Double = 0.0005, extra: [String: JSON] = [:]) -> JSON {
+        ABLStagesTests.smallRun(dir, unlearnLR: unlearnLR, extra: extra)
+    }
+
+    /// A full run over the small IDX set with the small CNN and short schedules.
+    static func smallRun(_ dir: String, unlearnLR: Double = 0.0005, extra: [String: JSON] = [:]) -> JSON {
         var e: [String: JSON] = [
             "attack": .object(["kind": .string("badnets"), "rate": .number(0.2)]),
             "model": .object(["architecture": .string("small-cnn"), "batch_size": .number(8)]),
@@ -120,5 +124,29 @@ final class ABLStagesTests: XCTestCase {
         }
         XCTAssertFalse(FileManager.default.fileExists(atPath: dir + "/run/isolate"))
         XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: dir + "/run").filter { $0.hasPrefix(".tmp") }, [])
+    }
+}
+
+final class ReportCommandTests: XCTestCase {
+    func testCompareTableAndReportRerenderWithoutTraining() throws {
+        let dir = T.tempFolder()
+        let m = try Manifest.resolve(ABLStagesTests.smallRun(dir), file: "m.json")
+        try Runner(manifest: m, quiet: true).run()
+        let report = try JSON.parse(bytes: [UInt8](FileManager.default.contents(atPath: dir + "/run/report/report.json")!))
+        let table = Compare.table([("a", report), ("b", report)])
+        XCTAssertEqual(table.split(separator: "\n").filter { $0.hasPrefix("| a |") || $0.hasPrefix("| b |") }.count, 2)
+        XCTAssertTrue(table.contains(Compare.pct(report["models"]?["abl"]?["asr"])))
+
+        // `abl report` re-renders from the saved outputs: the training stages stay untouched
+        let before = StageRecord.read(folder: dir + "/run/unlearn")
+        try FileManager.default.removeItem(atPath: dir + "/run/report/report.html")
+        var cmd = try Report.parse([dir + "/run"])
+        try cmd.run()
+        XCTAssertTrue(FileManager.default.fileExists(atPath: dir + "/run/report/report.html"))
+        XCTAssertEqual(StageRecord.read(folder: dir + "/run/unlearn"), before)
+        // and refuses when an upstream stage is stale
+        try "x".write(toFile: dir + "/run/isolate/losses.npy", atomically: true, encoding: .utf8)
+        var again = try Report.parse([dir + "/run"])
+        XCTAssertThrowsError(try again.run())
     }
 }
