@@ -63,7 +63,7 @@ enum HTMLReport {
         .sheet{display:flex;flex-wrap:wrap;gap:6px}.sheet figure{margin:0;width:92px;font-size:10px;text-align:center}
         .sheet img{image-rendering:pixelated;width:84px;height:84px;border:2px solid #ccc}.sheet .p img{border-color:#c0392b}
         .gallery img{image-rendering:pixelated;width:112px;height:112px;margin-right:8px;border:1px solid #ccc}
-        .muted{color:#667}code{background:#f2f5f9;padding:0 3px}
+        .muted{color:#667}code{background:#f2f5f9;padding:0 3px}#settings code{word-break:break-all}
         </style></head><body>
         <h1>\(SVGChart.esc(r["title"]?.stringValue ?? "ABL report"))</h1>
         <p class="muted">run <code>\(SVGChart.esc(r["run"]?.stringValue ?? ""))</code> · abl \(SVGChart.esc(r["versions"]?["abl"]?.stringValue ?? "")) · OpenBLAS core \(SVGChart.esc(r["versions"]?["openblas_core"]?.stringValue ?? ""))</p>
