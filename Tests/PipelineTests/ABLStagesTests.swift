@@ -60,6 +60,9 @@ final class ABLStagesTests: XCTestCase {
         }
         for k in ["ratio", "precision", "recall"] { XCTAssertNotNil(report["isolation"]?[k]?.doubleValue, k) }
         XCTAssertNotNil(report["models"]?["abl"]?["der"])
+        XCTAssertEqual(report["digests"]?["models"]?["abl"]?.stringValue, try SHA256.hex(ofFile: run + "/unlearn/model.safetensors"))
+        XCTAssertEqual(report["digests"]?["poisoned_train_images"]?.stringValue, try SHA256.hex(ofFile: run + "/poison/train_images.npy"))
+        XCTAssertNotNil(report["versions"]?["swift"]?.stringValue)
         XCTAssertTrue(try String(contentsOfFile: run + "/report/report.md", encoding: .utf8).contains("| ABL |"))
         XCTAssertTrue(FileManager.default.fileExists(atPath: run + "/export/isolated/contact_sheet.png"))
 

@@ -12,6 +12,18 @@ struct ReportStage: Stage {
     /// 2: report.html and contact_sheet.png; 3: epoch wall times from timing.json.
     let formatVersion = 3
     static let toolVersion = "0.1.0"
+    /// The compiler that built this binary.
+    static var swiftVersion: String {
+        #if compiler(>=6.4)
+        return ">= 6.4"
+        #elseif compiler(>=6.3)
+        return "6.3"
+        #elseif compiler(>=6.2)
+        return "6.2"
+        #else
+        return "< 6.2"
+        #endif
+    }
 
     func parameters(_ m: Manifest) -> JSON { .object(["report": m.section("report"), "manifest": m.resolved]) }
     func externalInputs(_ m: Manifest) -> [String] { [] }
@@ -52,12 +64,28 @@ struct ReportStage: Stage {
         var stages: [String: JSON] = [:]
         for s in upstream {
             let rec = try read(ctx, s, "stage.json")
-            stages[s] = .object(["duration_s": rec["duration_s"] ?? .null, "cache_key": rec["cache_key"] ?? .null, "ended": rec["ended"] ?? .null])
+            // the report runs only on fresh upstream stages (the runner brings them up to date first)
+            stages[s] = .object(["duration_s": rec["duration_s"] ?? .null, "cache_key": rec["cache_key"] ?? .null,
+                                 "ended": rec["ended"] ?? .null, "status": .string("fresh")])
         }
+        // content digests of the data and the models the numbers come from (SHA-256 of the files)
+        func digest(_ stage: String, _ file: String) throws -> JSON {
+            .string(try read(ctx, stage, "stage.json")["outputs"]?[file]?.stringValue ?? "")
+        }
+        var modelDigests: [String: JSON] = ["abl": try digest("unlearn", "model.safetensors"), "no_defense": try digest("baseline", "model.safetensors"),
+                                            "isolation": try digest("isolate", "model.safetensors")]
+        if withClean { modelDigests["clean"] = try digest("clean", "model.safetensors") }
+        let digests = JSON.object([
+            "poisoned_train_images": try digest("poison", "train_images.npy"), "poisoned_train_labels": try digest("poison", "train_labels.npy"),
+            "test_images": try digest("poison", "test_images.npy"), "triggered_test_images": try digest("poison", "triggered_test_images.npy"),
+            "clean_train_images": try digest("ingest", "train_images.npy"), "models": .object(modelDigests),
+        ])
         let report = JSON.object([
             "format": .string("abl-report"), "format_version": .number(1),
             "run": .string(m.name), "title": .string(m.section("report")["title"]?.stringValue ?? m.name),
-            "versions": .object(["abl": .string(ReportStage.toolVersion), "openblas_core": .string(BLAS.coreName), "engine_workers": .number(Double(Engine.workers))]),
+            "versions": .object(["abl": .string(ReportStage.toolVersion), "swift": .string(ReportStage.swiftVersion), "openblas": .string(BLAS.config),
+                                 "openblas_core": .string(BLAS.coreName), "engine_workers": .number(Double(Engine.workers))]),
+            "digests": digests,
             "attack": attack, "models": .object(models), "isolation": isolation, "curves": .object(curves), "stages": .object(stages),
             "unlearning": .object(["mode": m.section("unlearn")["mode"] ?? .null, "isolated_accuracy": abl["isolated_accuracy"] ?? .null,
                                    "ascent_stopped": abl["ascent_stopped"] ?? .null]),
