@@ -18,6 +18,8 @@ public final class Network {
         self.layers = layers
         self.featureIndex = featureIndex
         inputGradient = false
+        // didSet does not run in an initializer: training needs no input gradient
+        (layers.first?.1 as? Conv2D)?.computeInputGradient = false
     }
 
     /// Compute the gradient with respect to the input image in `backward` (the attacks need it).
