@@ -15,6 +15,11 @@ public enum Objective: Sendable, Equatable {
     /// the paper's), samples whose loss already exceeds the cap get weight 0: the ascent pushes
     /// the isolated samples to chance (cap ln K) instead of to confident mistakes without end.
     case ascent(cap: Float?)
+    /// This project's unlearning variant, not the paper's: move the predictions on the samples
+    /// toward the uniform distribution (minimise their cross-entropy to it). Its gradient,
+    /// softmax - 1/K, does not vanish on confidently fitted backdoor samples, and it stops by
+    /// itself at chance. Weights 1/n; the engine's uniform-target backward does the rest.
+    case flatten
 
     /// The per-sample weights for a batch with these losses, and the value the objective logs.
     public func weights(losses: [Float]) -> (weights: [Float], value: Float) {
@@ -29,6 +34,9 @@ public enum Objective: Sendable, Equatable {
                 return -1 / n
             }
             return (w, -mean)
+        case .flatten:
+            // the logged value is minus the label's mean loss, as for the ascent
+            return (Array(repeating: 1 / n, count: losses.count), -mean)
         case .lga(let gamma, let g):
             switch g {
             case .batch, .flooding:

@@ -45,7 +45,7 @@ public final class Trainer {
     /// `weightsFor(losses)`; returns the logged objective value.
     @discardableResult
     func step(_ split: DatasetSplit, indices: ArraySlice<Int>, labels: [Int], augment: Augmentation, lr: Float, context: String,
-              weightsFor: ([Float]) -> (weights: [Float], value: Float)) throws -> Float {
+              towardUniform: [Bool]? = nil, weightsFor: ([Float]) -> (weights: [Float], value: Float)) throws -> Float {
         split.pixels.withUnsafeBufferPointer {
             Batcher.fill(x, pixels: $0.baseAddress!, height: split.height, width: split.width, channels: split.channels,
                          indices: indices, aug: augment, rng: &rng)
@@ -53,7 +53,7 @@ public final class Trainer {
         let logits = try net.forward(x, mode: .train)
         let losses = try ce.forward(logits: logits, labels: labels, context: context)
         let (w, value) = weightsFor(losses)
-        try net.backward(ce.backward(weights: w))
+        try net.backward(towardUniform.map { ce.backward(weights: w, towardUniform: $0) } ?? ce.backward(weights: w))
         sgd.lr = lr
         sgd.step()
         guard value.isFinite else { throw ABLNetError.nonFinite(context) }
@@ -73,7 +73,9 @@ public final class Trainer {
             let idx = order[start..<min(start + settings.batchSize, order.count)]
             do {
                 total += Double(try step(split, indices: idx, labels: idx.map { split.labels[$0] }, augment: augment, lr: lr,
-                                         context: "\(stage) epoch \(epoch)", weightsFor: objective.weights))
+                                         context: "\(stage) epoch \(epoch)",
+                                         towardUniform: objective == .flatten ? Array(repeating: true, count: idx.count) : nil,
+                                         weightsFor: objective.weights))
             } catch ABLNetError.nonFinite {
                 throw TrainingError.diverged(stage: stage, epoch: epoch)
             }
@@ -87,8 +89,10 @@ public final class Trainer {
     /// ascends on a batch of `isolated` (cycled), loss(D_c) - lambda * loss(D_b), in one forward
     /// pass so that BatchNorm sees both kinds of samples. Returns the mean objective.
     /// With `cap`, isolated samples whose loss exceeds it get no ascent (see `Objective.ascent`).
-    public func jointEpoch(_ split: DatasetSplit, clean: [Int], isolated: [Int], lambda: Float, cap: Float? = nil, lr: Float,
-                           augment: Augmentation, shuffle: Bool, stage: String, epoch: Int) throws -> Double {
+    /// With `flatten`, the isolated samples are moved toward the uniform distribution (weight
+    /// +lambda/n_b) instead of ascended (see `Objective.flatten`).
+    public func jointEpoch(_ split: DatasetSplit, clean: [Int], isolated: [Int], lambda: Float, cap: Float? = nil, flatten: Bool = false,
+                           lr: Float, augment: Augmentation, shuffle: Bool, stage: String, epoch: Int) throws -> Double {
         guard !clean.isEmpty, !isolated.isEmpty else { throw TrainingError.invalid("\(stage): joint unlearning needs clean and isolated samples") }
         let order = shuffle ? rng.permutation(clean.count).map { clean[$0] } : clean
         var isoOrder = rng.permutation(isolated.count).map { isolated[$0] }
@@ -106,9 +110,11 @@ public final class Trainer {
             let nc = Float(c.count), nb = Float(b.count)
             do {
                 total += Double(try step(split, indices: idx[...], labels: idx.map { split.labels[$0] }, augment: augment, lr: lr,
-                                         context: "\(stage) epoch \(epoch)") { losses in
+                                         context: "\(stage) epoch \(epoch)",
+                                         towardUniform: flatten ? (0..<idx.count).map { $0 >= c.count } : nil) { losses in
                     let w = (0..<losses.count).map { i -> Float in
                         if i < c.count { return 1 / nc }
+                        if flatten { return lambda / nb }
                         if let cap, losses[i] >= cap { return 0 }
                         return -lambda / nb
                     }

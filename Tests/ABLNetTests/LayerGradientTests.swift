@@ -130,3 +130,23 @@ final class LayerGradientTests: XCTestCase {
         XCTAssertThrowsError(try ce.forward(logits: Tensor(shape: [1, 2], values: [0, 0]), labels: [2]))
     }
 }
+
+final class UniformTargetTests: XCTestCase {
+    /// d/dlogits of Σ w_i * CE(softmax(z_i), uniform) = w_i * (p - 1/K), by finite differences.
+    func testUniformTargetBackwardMatchesFiniteDifferences() throws {
+        var rng = SeededRNG(seed: 12)
+        let logits = GradCheck.randomTensor([3, 4], &rng, scale: 3)
+        let weights: [Float] = [0.5, -1, 2], mask = [true, false, true]
+        let ce = CrossEntropy(), out = Tensor(shape: [1])
+        try GradCheck.check("uniform target", target: logits, step: 1e-2, forward: {
+            let l = try ce.forward(logits: logits, labels: [1, 2, 3])
+            var v: Float = 0
+            for i in 0..<3 { v += weights[i] * (mask[i] ? ce.uniformLoss(i) : l[i]) }
+            out.data[0] = v
+            return out.copy()
+        }, backward: { dy in
+            _ = try ce.forward(logits: logits, labels: [1, 2, 3])
+            return ce.backward(weights: weights.map { $0 * dy.data[0] }, towardUniform: mask)
+        })
+    }
+}

@@ -91,3 +91,24 @@ final class UnlearningTests: XCTestCase {
         XCTAssertEqual(s.asr + s.ra <= 1.0 + 1e-9, true)
     }
 }
+
+final class FlattenTests: XCTestCase {
+    override func setUp() { Engine.configure(workers: 2) }
+    override func tearDown() { Engine.configure(workers: 1) }
+
+    func testFlattenMovesConfidentIsolatedSamplesTowardChanceAndNoFurther() throws {
+        let d = try syntheticPoisoned()
+        let net = Architecture.smallCNN.build(inputChannels: 1, numClasses: 4, seed: 3)
+        var settings = OptimiserSettings()
+        settings.batchSize = 32
+        let t = Trainer(net: net, settings: settings, seed: 1, stream: "test")
+        for e in 1...4 { _ = try t.epoch(d.split, objective: .crossEntropy, lr: 0.05, augment: .none, shuffle: true, stage: "t", epoch: e) }
+        func isoLoss() throws -> Float { let l = try Evaluation.losses(net, d.split.subset(d.poisoned)); return l.reduce(0, +) / Float(l.count) }
+        let before = try isoLoss()
+        net.freezeBatchNormStatistics(true)
+        for e in 1...20 { _ = try t.epoch(d.split, indices: d.poisoned, objective: .flatten, lr: 0.01, augment: .none, shuffle: true, stage: "flatten", epoch: e) }
+        let after = try isoLoss()
+        XCTAssertGreaterThan(after, before)
+        XCTAssertLessThan(after, logf(4) * 1.5)   // bounded: near chance, not driven to confident mistakes
+    }
+}

@@ -53,6 +53,35 @@ public final class CrossEntropy {
         return dlogits
     }
 
+    /// Like `backward(weights:)`, but samples with `towardUniform[i]` use the uniform
+    /// distribution as their target instead of their label: d = w_i * (softmax - 1/K), the
+    /// gradient of the cross-entropy to the uniform distribution. It is large while the model is
+    /// confident and zero at chance, unlike the gradient of the label's loss, which vanishes on
+    /// samples fitted with near-zero loss.
+    public func backward(weights: [Float], towardUniform: [Bool]) -> Tensor {
+        let (n, k) = (probs.shape[0], probs.shape[1])
+        dlogits.reshape(to: probs.shape)
+        let u = 1 / Float(k)
+        for i in 0..<n {
+            let p = probs.data + i * k, d = dlogits.data + i * k, w = weights[i]
+            if towardUniform[i] {
+                for j in 0..<k { d[j] = w * (p[j] - u) }
+            } else {
+                for j in 0..<k { d[j] = w * p[j] }
+                d[labels[i]] -= w
+            }
+        }
+        return dlogits
+    }
+
+    /// Cross-entropy of the last forward's sample i to the uniform distribution: -mean_k log p_k.
+    public func uniformLoss(_ i: Int) -> Float {
+        let k = probs.shape[1]
+        var s: Float = 0
+        for j in 0..<k { s -= logf(max(probs.data[i * k + j], 1e-30)) }
+        return s / Float(k)
+    }
+
     /// The class with the highest probability, per sample, from the last forward.
     public func predictions() -> [Int] {
         let (n, k) = (probs.shape[0], probs.shape[1])

@@ -159,6 +159,8 @@ enum ManifestSchema {
             .optional("lr", .number, default: .number(5e-4), "ascent learning rate", [.range(0, 10, openLo: true)]),
             .optional("augment", .boolean, default: .bool(false), "augment during the ascent"),
             .optional("lambda", .number, default: .number(1), "joint: weight of the isolated samples' loss", [.range(0, nil, openLo: true)]),
+            .optional("objective", .choice(["ascent", "flatten"]), default: .string("ascent"),
+                      "ascent: gradient ascent on the isolated samples' loss (the paper); flatten: move their predictions toward the uniform distribution (this project's variant: its gradient does not vanish on confidently fitted samples, and it stops at chance)"),
             .optional("ascent_cap", .number, default: nil, "bounded ascent (this project's variant, not the paper's): isolated samples whose loss exceeds this get no further ascent, e.g. ln(classes) = chance level; absent: unbounded, as the reference", [.range(0, nil, openLo: true)]),
             .optional("freeze_bn", .boolean, default: .bool(false), "normalise with the running statistics during the ascent and leave them unchanged"),
             .optional("stop_isolated_accuracy", .number, default: nil, "stop the ascent once the model's accuracy on the isolated samples (labels as given) is at or below this", [.range(0, 1)]),

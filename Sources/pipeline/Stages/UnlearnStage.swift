@@ -12,7 +12,7 @@ struct UnlearnStage: Stage {
     let name = "unlearn"
     let upstream = ["poison", "isolate"]
     /// 2: wall times in the volatile timing.json.
-    let formatVersion = 2
+    let formatVersion = 2 // the objective parameter enters the key through the parameters
 
     func parameters(_ m: Manifest) -> JSON { .object(["model": m.section("model"), "unlearn": m.section("unlearn"), "seed": m.resolved["seed"]!]) }
     func externalInputs(_ m: Manifest) -> [String] { [] }
@@ -35,6 +35,8 @@ struct UnlearnStage: Stage {
         let ftEpochs = s["finetune_epochs"]!.intValue!, ftLR = Float(s["finetune_lr"]!.doubleValue!), drop = s["finetune_lr_drop"]!.intValue!
         let joint = s["mode"]!.stringValue! == "joint"
         let cap = s["ascent_cap"]?.doubleValue.map { Float($0) }
+        let flatten = s["objective"]?.stringValue == "flatten"
+        let unlearnObjective: Objective = flatten ? .flatten : .ascent(cap: cap)
         let ftAug = TrainingSupport.augmentation(s["finetune_augment"]!.boolValue!)
         if ftEpochs > 0 {
             for e in 1...ftEpochs {
@@ -42,7 +44,7 @@ struct UnlearnStage: Stage {
                 let bar = ctx.progress("\(joint ? "joint" : "fine-tune") epoch \(e)/\(ftEpochs)", total: (rest.count + bs - 1) / bs)
                 let loss: Double
                 if joint {
-                    loss = try trainer.jointEpoch(train, clean: rest, isolated: isolated, lambda: Float(s["lambda"]!.doubleValue!), cap: cap, lr: lr,
+                    loss = try trainer.jointEpoch(train, clean: rest, isolated: isolated, lambda: Float(s["lambda"]!.doubleValue!), cap: cap, flatten: flatten, lr: lr,
                                                   augment: ftAug, shuffle: true, stage: "unlearn (joint)", epoch: e)
                     bar.update((rest.count + bs - 1) / bs)
                 } else {
@@ -69,7 +71,7 @@ struct UnlearnStage: Stage {
             var e = 1
             while e <= ulEpochs && !stop {
                 let t0 = Date()
-                let loss = try trainer.epoch(train, indices: isolated, objective: .ascent(cap: cap), lr: ulLR, augment: TrainingSupport.augmentation(s["augment"]!.boolValue!),
+                let loss = try trainer.epoch(train, indices: isolated, objective: unlearnObjective, lr: ulLR, augment: TrainingSupport.augmentation(s["augment"]!.boolValue!),
                                              shuffle: true, stage: "unlearn (ascent)", epoch: e) { step, _ in
                     guard let t = stopAt else { return true }
                     if try isolatedAccuracy() <= t {
