@@ -153,3 +153,27 @@ final class ReportCommandTests: XCTestCase {
         XCTAssertThrowsError(try again.run())
     }
 }
+
+final class HTMLRenderingTests: XCTestCase {
+    /// Headless Chromium renders the report to a PNG (skipped where Chromium is not installed).
+    func testChromiumRendersTheReport() throws {
+        guard let chromium = ["/usr/bin/chromium", "/usr/bin/chromium-browser"].first(where: { FileManager.default.isExecutableFile(atPath: $0) }) else {
+            throw XCTSkip("chromium not installed")
+        }
+        let dir = T.tempFolder()
+        try Runner(manifest: try Manifest.resolve(ABLStagesTests.smallRun(dir), file: "m.json"), quiet: true).run()
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: chromium)
+        p.arguments = ["--headless", "--no-sandbox", "--disable-gpu", "--window-size=1200,2000", "--screenshot=" + dir + "/shot.png",
+                       "file://" + dir + "/run/report/report.html"]
+        p.standardOutput = FileHandle.nullDevice
+        p.standardError = FileHandle.nullDevice
+        try p.run()
+        p.waitUntilExit()
+        let png = try [UInt8](Data(contentsOf: URL(fileURLWithPath: dir + "/shot.png")))
+        let img = try PNGCodec.decode(png, channels: 3, path: "shot.png")
+        XCTAssertEqual(img.width, 1200)
+        // not a blank page: many distinct colours (charts, images, text)
+        XCTAssertGreaterThan(Set(Swift.stride(from: 0, to: img.pixels.count - 2, by: 3 * 97).map { Int(img.pixels[$0]) << 16 | Int(img.pixels[$0 + 1]) << 8 | Int(img.pixels[$0 + 2]) }).count, 20)
+    }
+}
