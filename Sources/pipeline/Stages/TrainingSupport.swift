@@ -68,12 +68,6 @@ enum TrainingSupport {
         try AtomicFile.write(Data(t.pretty.utf8), to: ctx.workFolder + "/timing.json")
     }
 
-    /// Runs one epoch with a progress bar and logs a line with its result.
-    static func epoch(_ ctx: StageContext, label: String, steps: Int, _ body: (_ tick: @escaping (Int, Int) throws -> Bool) throws -> Double) throws -> Double {
-        let bar = ctx.progress(label, total: max(steps, 1))
-        return try body { done, _ in bar.update(done); return true }
-    }
-
     static func writeMetrics(_ ctx: StageContext, _ o: [String: JSON]) throws {
         try AtomicFile.write(Data(JSON.object(o).pretty.utf8), to: ctx.workFolder + "/metrics.json")
     }
