@@ -48,6 +48,19 @@ public final class Network {
         return g
     }
 
+    /// Backpropagates a gradient given at the penultimate features (N, F) of the last forward,
+    /// skipping the classifier; returns the input gradient (meaningful when `inputGradient` is
+    /// set). Feature-space attacks (feature collision, latent backdoor, TrojanNN) use it.
+    @discardableResult
+    public func backwardFromFeatures(_ dfeatures: Tensor) throws -> Tensor {
+        guard let f = featureOutput, f.shape == dfeatures.shape else {
+            throw ABLNetError.shapeMismatch(layer: architecture + " features", expected: "\(featureOutput?.shape ?? [])", got: dfeatures.shape)
+        }
+        var g = dfeatures
+        for (_, layer) in layers[0...featureIndex].reversed() { g = try layer.backward(g) }
+        return g
+    }
+
     /// Penultimate features (N, F) of the last forward.
     public var features: Tensor? { featureOutput }
 

@@ -2,7 +2,7 @@
 ///
 /// The default is the ABL reference's 3x3 grid in the bottom-right corner: rows H-3..H-1,
 /// columns W-3..W-1 read [[0, 0, 255], [0, 255, 0], [255, 0, 255]].
-public struct BadNets: Attack {
+public struct BadNets: TriggerAttack, Sendable {
     public let kind = "badnets"
     public let displayName = "BadNets"
     public let labelKind = LabelKind.dirty

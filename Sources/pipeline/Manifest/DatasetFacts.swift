@@ -7,17 +7,19 @@ struct DatasetFacts {
     var classCount: Int?
     var channels: Int?
     var trainCount: Int?
+    var height: Int?
+    var width: Int?
 
     static func probe(_ d: JSON) -> DatasetFacts {
         var f = DatasetFacts()
         let names = d["class_names"]?.arrayValue?.count
         switch d["format"]?.stringValue {
         case "fashion-mnist":
-            f.classCount = 10; f.channels = 1; f.trainCount = 60000
+            f.classCount = 10; f.channels = 1; f.trainCount = 60000; f.height = 28; f.width = 28
         case "cifar10":
-            f.classCount = 10; f.channels = 3
+            f.classCount = 10; f.channels = 3; f.height = 32; f.width = 32
         case "cifar100":
-            f.classCount = d["label"]?.stringValue == "coarse" ? 20 : 100; f.channels = 3
+            f.classCount = d["label"]?.stringValue == "coarse" ? 20 : 100; f.channels = 3; f.height = 32; f.width = 32
         case "idx":
             f.channels = 1
             if let path = d["train_labels"]?.stringValue, let labels = try? IDXReader.readLabels(path) {
@@ -32,6 +34,8 @@ struct DatasetFacts {
         }
         if let n = names { f.classCount = n }
         if let c = d["channels"]?.intValue { f.channels = c }
+        if let h = d["height"]?.intValue { f.height = h }
+        if let w = d["width"]?.intValue { f.width = w }
         if let limit = d["train_limit"]?.intValue { f.trainCount = min(limit, f.trainCount ?? limit) }
         return f
     }

@@ -1,5 +1,6 @@
 import ABLNet
 import Foundation
+import PoisonForge
 
 /// One problem found in a manifest: where (`dataset.test_ratio`) and which rule it breaks.
 struct ManifestIssue: Equatable, Sendable, CustomStringConvertible {
@@ -47,6 +48,15 @@ struct Rule: Sendable {
         guard let s = v.stringValue else { return false }
         var d: ObjCBool = false
         return FileManager.default.fileExists(atPath: s, isDirectory: &d) && !d.boolValue && FileManager.default.isReadableFile(atPath: s)
+    }
+
+    /// A PNG or JPEG file that decodes (checked only when the file exists).
+    static let imageReadable = Rule(text: "is not a readable PNG or JPEG image") { v in
+        guard let s = v.stringValue, let data = FileManager.default.contents(atPath: s) else { return true }
+        let b = [UInt8](data)
+        if b.starts(with: [0x89, 0x50, 0x4E, 0x47]) { return (try? PNGCodec.decode(b, channels: 3, path: s)) != nil }
+        if b.starts(with: [0xFF, 0xD8]) { return (try? JPEGCodec.decode(b, channels: 3, path: s)) != nil }
+        return false
     }
 
     static let folderExists = Rule(text: "folder not found") { v in

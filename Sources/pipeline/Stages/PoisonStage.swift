@@ -4,60 +4,65 @@ import PoisonForge
 
 /// Applies the manifest's attack to the ingested dataset. Outputs: the poisoned dataset (train
 /// with per-sample poison flags, original labels and indices; test clean), the triggered test
-/// set for ASR (`triggered_test.*`) and `attack.json` (what was done, in numbers).
+/// set for ASR (`triggered_test.*`), `attack.json` (what was done, in numbers) and
+/// `gallery.png` (clean | poisoned | amplified difference for a few poisoned samples).
+/// Attacks that optimise against a model read the surrogate stage's.
 struct PoisonStage: Stage {
     let name = "poison"
-    let upstream = ["ingest"]
+    /// Whether the attack reads the surrogate stage's model.
+    let withSurrogate: Bool
+    var upstream: [String] { withSurrogate ? ["ingest", "surrogate"] : ["ingest"] }
     let formatVersion = 1
 
     func parameters(_ m: Manifest) -> JSON { .object(["attack": m.section("attack"), "seed": m.resolved["seed"]!]) }
-    func externalInputs(_ m: Manifest) -> [String] { [] }
-    func declaredOutputs(_ m: Manifest) -> [String] {
-        DatasetStore.fileNames(poisonedSplits: ["train"]) + ["triggered_test.json", "triggered_test_images.npy", "attack.json"]
+    func externalInputs(_ m: Manifest) -> [String] {
+        m.section("attack")["key"]?.stringValue == "image" ? [m.section("attack")["key_image"]?.stringValue].compactMap { $0 } : []
     }
-
-    /// The attack the manifest describes.
-    static func attack(_ a: JSON) throws -> any Attack {
-        let target = a["target"]?.intValue ?? 0, rate = a["rate"]?.doubleValue ?? 0.1
-        let mode = TargetMode(rawValue: a["mode"]?.stringValue ?? "all-to-one") ?? .allToOne
-        switch a["kind"]?.stringValue {
-        case "badnets":
-            let size = a["patch_size"]?.intValue ?? 3
-            let name = a["pattern"]?.stringValue ?? "reference"
-            guard let pattern = BadNets.pattern(named: name, size: size) else {
-                throw StageError.failed(stage: "poison", reason: "pattern \(name) does not exist at size \(size)")
-            }
-            return BadNets(target: target, rate: rate, targetMode: mode, size: size, pattern: pattern,
-                           corner: BadNets.Corner(rawValue: a["corner"]?.stringValue ?? "bottom-right") ?? .bottomRight,
-                           margin: a["margin"]?.intValue ?? 0)
-        case let other:
-            throw StageError.failed(stage: "poison", reason: "unknown attack kind \(other ?? "(none)")")
-        }
+    func declaredOutputs(_ m: Manifest) -> [String] {
+        DatasetStore.fileNames(poisonedSplits: ["train"]) + ["triggered_test.json", "triggered_test_images.npy", "attack.json", "gallery.png"]
     }
 
     func run(_ ctx: StageContext) throws {
         let m = ctx.manifest
         let clean = try DatasetStore.read(from: ctx.upstreamFolder("ingest"))
-        let attack = try PoisonStage.attack(m.section("attack"))
+        let section = m.section("attack")
+        let attack = try AttackCatalog.make(section, height: clean.train.height, width: clean.train.width, channels: clean.train.channels, seed: m.seed)
         guard attack.target < clean.classNames.count else {
             throw StageError.failed(stage: name, reason: "attack.target \(attack.target) is not a class (the dataset has \(clean.classNames.count))")
         }
-        let result = try attack.poison(train: clean.train, test: clean.test, classCount: clean.classNames.count, seed: m.seed)
+        var context = AttackContext(classCount: clean.classNames.count, seed: m.seed, log: { ctx.log($0) })
+        if attack.needsSurrogate {
+            let net = SurrogateStage.network(m, channels: clean.train.channels, classes: clean.classNames.count)
+            try SafeTensors.load(into: net, from: ctx.upstreamFolder("surrogate") + "/model.safetensors")
+            context.surrogate = net
+        }
+        let result: PoisonedData
+        do {
+            result = try attack.poison(train: clean.train, test: clean.test, context: context)
+        } catch let e as DatasetError {
+            throw StageError.failed(stage: name, reason: "\(e)")
+        }
         var poisoned = clean
         poisoned.train = result.train
         try DatasetStore.write(poisoned, to: ctx.workFolder)
         try DatasetStore.writeSplit(result.triggeredTest, name: "triggered_test", classNames: clean.classNames, to: ctx.workFolder)
-        let count = result.train.poison!.poisoned.filter { $0 }.count
-        let info = JSON.object([
+        let flags = result.train.poison!.poisoned
+        let count = flags.filter { $0 }.count
+        let gallery = Gallery.render(clean: clean.train, poisoned: result.train, indices: Array(flags.indices.filter { flags[$0] }.prefix(4)))
+        try PNGCodec.write(pixels: gallery.pixels, width: gallery.width, height: gallery.height, channels: 3, to: ctx.workFolder + "/gallery.png")
+        var info: [String: JSON] = [
             "kind": .string(attack.kind), "name": .string(attack.displayName), "label_kind": .string(attack.labelKind.rawValue),
             "mode": .string(attack.targetMode.rawValue), "target": .number(Double(attack.target)),
             "target_name": .string(clean.classNames[attack.target]),
-            "rate": .number(attack.rate), "rate_counts": .string(attack.labelKind == .dirty ? "whole training set" : "target class"),
-            "poisoned": .number(Double(count)), "train_count": .number(Double(result.train.count)),
+            "rate": .number(attack.rate), "rate_counts": .string(attack.rateBase == .trainingSet ? "whole training set" : "target class"),
+            "poisoned": .number(Double(count)), "poisoned_share_of_training_set": .number(TrainingSupport.round4(Double(count) / Double(max(1, result.train.count)))),
+            "train_count": .number(Double(result.train.count)),
             "triggered_test_count": .number(Double(result.triggeredTest.count)),
-            "parameters": m.section("attack"),
-        ])
-        try AtomicFile.write(Data(info.pretty.utf8), to: ctx.workFolder + "/attack.json")
+            "parameters": section,
+        ]
+        if !result.details.isEmpty { info["details"] = .object(result.details) }
+        if attack.needsSurrogate { info["surrogate"] = .string(ctx.upstreamFolder("surrogate") + "/model.safetensors") }
+        try AtomicFile.write(Data(JSON.object(info).pretty.utf8), to: ctx.workFolder + "/attack.json")
         ctx.log("\(attack.displayName): \(count) of \(result.train.count) training images poisoned, \(result.triggeredTest.count) triggered test images")
     }
 }

@@ -4,7 +4,10 @@ enum StageGraph {
     static func stages(for manifest: Manifest) -> [any Stage] {
         guard manifest.resolved["attack"] != nil else { return [IngestStage()] }
         let clean = manifest.section("baseline")["clean"]?.boolValue ?? false
-        var s: [any Stage] = [IngestStage(), PoisonStage(), IsolateStage(), ExportStage(), UnlearnStage(), BaselineStage(onClean: false)]
+        let surrogate = AttackCatalog.needsSurrogate(manifest.resolved["attack"])
+        var s: [any Stage] = [IngestStage()]
+        if surrogate { s.append(SurrogateStage()) }
+        s += [PoisonStage(withSurrogate: surrogate), IsolateStage(), ExportStage(), UnlearnStage(), BaselineStage(onClean: false)]
         if clean { s.append(BaselineStage(onClean: true)) }
         s.append(ReportStage(withClean: clean))
         return s

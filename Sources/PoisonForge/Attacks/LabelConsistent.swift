@@ -1,0 +1,92 @@
+import ABLNet
+
+/// CL, the label-consistent attack (Turner et al. 2019): target-class images are first made
+/// hard to classify by an untargeted PGD attack on a clean surrogate (L-inf, `epsilon`,
+/// `stepSize`, `steps`), so the victim must rely on the trigger to fit them; then a 3x3
+/// checkerboard is stamped in all four corners. Labels are unchanged (clean-label). At test
+/// time only the corner trigger is applied.
+///
+/// The adversarial perturbation is kept within the budget after rounding to pixel levels:
+/// every changed pixel outside the corners differs from the original by at most
+/// floor(epsilon x 255) levels.
+public struct LabelConsistent: Attack {
+    public let kind = "cl"
+    public let displayName = "CL (label-consistent)"
+    public let labelKind = LabelKind.clean
+    public let targetMode = TargetMode.allToOne
+    public let target: Int
+    public let rate: Double
+    public let rateBase: RateBase
+    public let needsSurrogate = true
+    public let epsilon: Float
+    public let stepSize: Float
+    public let steps: Int
+    /// The four corner patches.
+    public let corners: [BadNets]
+
+    public init(target: Int = 0, rate: Double = 0.5, rateBase: RateBase = .targetClass, epsilon: Float = 8.0 / 255, stepSize: Float = 1.5 / 255,
+                steps: Int = 100, patchSize: Int = 3) {
+        self.target = target
+        self.rate = rate
+        self.rateBase = rateBase
+        self.epsilon = epsilon
+        self.stepSize = stepSize
+        self.steps = steps
+        let pattern = BadNets.pattern(named: "checkerboard", size: patchSize)!
+        corners = BadNets.Corner.allCases.map { BadNets(target: target, rate: rate, size: patchSize, pattern: pattern, corner: $0) }
+    }
+
+    /// The budget in pixel levels.
+    public var budgetLevels: Int { Int((epsilon * 255 + 1e-4).rounded(.down)) }
+
+    /// Stamps the four corner checkerboards.
+    public func applyCorners(_ image: UnsafeMutablePointer<UInt8>, height: Int, width: Int, channels: Int, index: Int) {
+        for c in corners { c.applyTrigger(image, height: height, width: width, channels: channels, index: index) }
+    }
+
+    public func poison(train: DatasetSplit, test: DatasetSplit, context: AttackContext) throws -> PoisonedData {
+        let net = try context.requireSurrogate(displayName)
+        let chosen = try choosePoisoned(train, classCount: context.classCount, seed: context.seed)
+        var out = train
+        out.poison = PoisonInfo.clean(labels: train.labels)
+        let size = train.sampleSize, budget = budgetLevels
+        var hardBefore = 0, hardAfter = 0
+        context.log("CL: PGD (eps \(budget)/255, \(steps) steps) on \(chosen.count) target-class images")
+        for start in stride(from: 0, to: chosen.count, by: 128) {
+            let idx = Array(chosen[start..<min(start + 128, chosen.count)])
+            let x0 = SurrogateOps.tensor(train, idx), x = x0.copy()
+            let labels = idx.map { train.labels[$0] }
+            hardBefore += zip(try SurrogateOps.predict(net, x0), labels).filter { $0 != $1 }.count
+            let weights = [Float](repeating: 1, count: idx.count)
+            for _ in 0..<steps {
+                let (g, _) = try SurrogateOps.lossGradient(net, x, labels: labels, weights: weights)
+                // Ascend the loss of the true label, then project onto the L-inf ball and [0, 1].
+                for k in 0..<x.count {
+                    let v = x.data[k] + stepSize * (g.data[k] > 0 ? 1 : (g.data[k] < 0 ? -1 : 0))
+                    x.data[k] = max(0, min(1, max(x0.data[k] - epsilon, min(x0.data[k] + epsilon, v))))
+                }
+            }
+            hardAfter += zip(try SurrogateOps.predict(net, x), labels).filter { $0 != $1 }.count
+            out.pixels.withUnsafeMutableBufferPointer { px in
+                train.pixels.withUnsafeBufferPointer { src in
+                    for (k, i) in idx.enumerated() {
+                        let dst = px.baseAddress! + i * size
+                        SurrogateOps.store(x, k, into: dst)
+                        // Rounding may add half a level: clamp to the budget in levels.
+                        for p in 0..<size {
+                            let o = Int(src[i * size + p])
+                            dst[p] = UInt8(max(o - budget, min(o + budget, Int(dst[p]))))
+                        }
+                        applyCorners(dst, height: train.height, width: train.width, channels: train.channels, index: i)
+                    }
+                }
+            }
+        }
+        markPoisoned(&out, chosen, classCount: context.classCount)
+        return PoisonedData(train: out, triggeredTest: stampTriggered(test, classCount: context.classCount, trigger: applyCorners), details: [
+            "surrogate_misclassified_before": .number(Double(hardBefore) / Double(max(1, chosen.count))),
+            "surrogate_misclassified_after": .number(Double(hardAfter) / Double(max(1, chosen.count))),
+            "budget_levels": .number(Double(budget)),
+        ])
+    }
+}
