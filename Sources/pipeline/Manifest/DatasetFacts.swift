@@ -22,6 +22,9 @@ struct DatasetFacts {
             f.classCount = d["label"]?.stringValue == "coarse" ? 20 : 100; f.channels = 3; f.height = 32; f.width = 32
         case "idx":
             f.channels = 1
+            if let path = d["test_images"]?.stringValue, let images = try? IDXReader.readImages(path) { // the smaller file
+                f.height = images.height; f.width = images.width
+            }
             if let path = d["train_labels"]?.stringValue, let labels = try? IDXReader.readLabels(path) {
                 f.classCount = (labels.max() ?? 0) + 1
                 f.trainCount = labels.count

@@ -1,4 +1,5 @@
 import ABLNet
+import Foundation
 import PoisonForge
 
 /// The manifest's specification: every section, field, default and rule, in one place. It
@@ -207,6 +208,7 @@ enum ManifestSchema {
             .optional("lr_drop", .integer, default: .number(4), "after this many epochs the learning rate is multiplied by 0.1; 0: never", [.range(0, 1000)]),
             .optional("augment", .boolean, default: .bool(false), "random crop (4) + flip + cutout (1x3)"),
             .optional("train_limit", .integer, default: nil, "train on a seeded subset of this many clean training images (all when absent)", [.range(1, nil)]),
+            .optional("checkpoint", .string, default: nil, "use this safetensors model (of `architecture`, PyTorch names) instead of training one; its shapes must fit the dataset", [.fileExists]),
         ])
 
     static let model = Section(
@@ -323,6 +325,13 @@ extension ManifestSchema {
         }
         if let h = facts.height, let w = facts.width, let a = m["attack"], let need = AttackCatalog.triggerExtent(a, height: h, width: w), need > min(h, w) {
             issues.append(ManifestIssue(path: "attack.patch_size", rule: "the trigger needs \(need) pixels but the images are \(h)x\(w)"))
+        }
+        if AttackCatalog.needsSurrogate(m["attack"]), let path = m["surrogate"]?["checkpoint"]?.stringValue, let c = facts.channels, let k = facts.classCount,
+           FileManager.default.fileExists(atPath: path) {
+            let arch = Architecture(rawValue: m["surrogate"]?["architecture"]?.stringValue ?? "wrn-16-1") ?? .wrn16_1
+            do { try SafeTensors.load(into: arch.build(inputChannels: c, numClasses: k, seed: 0), from: path) } catch {
+                issues.append(ManifestIssue(path: "surrogate.checkpoint", rule: "does not fit a \(arch.rawValue) for \(c)-channel input and \(k) classes: \(error)"))
+            }
         }
         if let c = m["model"]?["input_channels"]?.intValue, let dc = facts.channels, c != dc {
             issues.append(ManifestIssue(path: "model.input_channels", rule: "the model takes \(c) channels but the dataset has \(dc)"))

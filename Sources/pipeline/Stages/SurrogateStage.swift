@@ -16,7 +16,7 @@ struct SurrogateStage: Stage {
         model["architecture"] = nil // the surrogate section names its own
         return .object(["model": .object(model), "surrogate": m.section("surrogate"), "seed": m.resolved["seed"]!])
     }
-    func externalInputs(_ m: Manifest) -> [String] { [] }
+    func externalInputs(_ m: Manifest) -> [String] { [m.section("surrogate")["checkpoint"]?.stringValue].compactMap { $0 } }
     func volatileOutputs(_ m: Manifest) -> [String] { ["timing.json"] }
     func declaredOutputs(_ m: Manifest) -> [String] { ["model.safetensors", "metrics.json"] }
 
@@ -36,6 +36,17 @@ struct SurrogateStage: Stage {
             indices = rng.permutation(indices.count).prefix(limit).sorted()
         }
         let net = SurrogateStage.network(m, channels: clean.train.channels, classes: clean.classNames.count)
+        if let path = s["checkpoint"]?.stringValue {
+            // A model the user brings: validated against the dataset's shape, scored, copied.
+            try SafeTensors.load(into: net, from: path)
+            let ca = Metrics.cleanAccuracy(predictions: try Evaluation.predict(net, clean.test), labels: clean.test.labels)
+            ctx.log(String(format: "surrogate from %@: CA %.2f%%", path, ca * 100))
+            try SafeTensors.save(net, to: ctx.workFolder + "/model.safetensors", metadata: ["stage": name, "source": path])
+            try TrainingSupport.writeTiming(ctx, [])
+            try TrainingSupport.writeMetrics(ctx, ["curve": .array([]), "final": .object(["ca": .number(TrainingSupport.round4(ca))]),
+                                                   "checkpoint": .string(path)])
+            return
+        }
         let trainer = Trainer(net: net, settings: TrainingSupport.settings(m), seed: m.seed, stream: name)
         let epochs = s["epochs"]!.intValue!, base = Float(s["lr"]!.doubleValue!), drop = s["lr_drop"]!.intValue!
         let aug = TrainingSupport.augmentation(s["augment"]!.boolValue!)
