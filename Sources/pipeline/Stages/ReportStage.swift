@@ -8,9 +8,11 @@ import Sanitizer
 struct ReportStage: Stage {
     let name = "report"
     let withClean: Bool
-    var upstream: [String] { ["ingest", "poison", "isolate", "export", "unlearn", "baseline"] + (withClean ? ["clean"] : []) }
+    /// Whether the run has a surrogate stage (its time and accuracy are reported).
+    var withSurrogate = false
+    var upstream: [String] { ["ingest"] + (withSurrogate ? ["surrogate"] : []) + ["poison", "isolate", "export", "unlearn", "baseline"] + (withClean ? ["clean"] : []) }
     /// 2: report.html and contact_sheet.png; 3: epoch wall times from timing.json.
-    let formatVersion = 3
+    let formatVersion = 4
     static let toolVersion = "0.1.0"
     /// The compiler that built this binary.
     static var swiftVersion: String {
@@ -37,7 +39,13 @@ struct ReportStage: Stage {
 
     func run(_ ctx: StageContext) throws {
         let m = ctx.manifest
-        let attack = try read(ctx, "poison", "attack.json")
+        var attack = try read(ctx, "poison", "attack.json")
+        if withSurrogate, case .object(var a) = attack {
+            // The surrogate the attack optimised against: its clean accuracy.
+            a["surrogate"] = .object(["ca": try read(ctx, "surrogate", "metrics.json")["final"]?["ca"] ?? .null,
+                                      "architecture": m.section("surrogate")["architecture"] ?? .null])
+            attack = .object(a)
+        }
         let isolation = try read(ctx, "isolate", "isolation.json")
         let noDef = try read(ctx, "baseline", "metrics.json"), abl = try read(ctx, "unlearn", "metrics.json")
         let iso = try read(ctx, "isolate", "metrics.json")
@@ -75,6 +83,7 @@ struct ReportStage: Stage {
         var modelDigests: [String: JSON] = ["abl": try digest("unlearn", "model.safetensors"), "no_defense": try digest("baseline", "model.safetensors"),
                                             "isolation": try digest("isolate", "model.safetensors")]
         if withClean { modelDigests["clean"] = try digest("clean", "model.safetensors") }
+        if withSurrogate { modelDigests["surrogate"] = try digest("surrogate", "model.safetensors") }
         let digests = JSON.object([
             "poisoned_train_images": try digest("poison", "train_images.npy"), "poisoned_train_labels": try digest("poison", "train_labels.npy"),
             "test_images": try digest("poison", "test_images.npy"), "triggered_test_images": try digest("poison", "triggered_test_images.npy"),
@@ -119,6 +128,9 @@ struct ReportStage: Stage {
         let a = r["attack"] ?? .null
         s += "Attack: **\(a["name"]?.stringValue ?? "?")** (\(a["label_kind"]?.stringValue ?? "?")-label, \(a["mode"]?.stringValue ?? "?"), target \(a["target"]?.intValue ?? -1) `\(a["target_name"]?.stringValue ?? "")`), "
         s += "\(a["poisoned"]?.intValue ?? 0) of \(a["train_count"]?.intValue ?? 0) training images poisoned (rate \(a["rate"]?.doubleValue ?? 0) of the \(a["rate_counts"]?.stringValue ?? "?")).\n\n"
+        if case .object(let d)? = a["details"] {
+            s += "Attack details: " + d.keys.sorted().map { "\($0) \(d[$0]!.canonical)" }.joined(separator: "; ") + ".\n\n"
+        }
         s += "| model | CA | CA-nt | ASR | RA | DER |\n|---|---|---|---|---|---|\n"
         for (key, label) in [("no_defense", "no defense"), ("abl", "ABL"), ("clean", "clean model")] {
             guard let mm = r["models"]?[key], mm != .null else { continue }

@@ -9,7 +9,7 @@ enum StageGraph {
         if surrogate { s.append(SurrogateStage()) }
         s += [PoisonStage(withSurrogate: surrogate), IsolateStage(), ExportStage(), UnlearnStage(), BaselineStage(onClean: false)]
         if clean { s.append(BaselineStage(onClean: true)) }
-        s.append(ReportStage(withClean: clean))
+        s.append(ReportStage(withClean: clean, withSurrogate: surrogate))
         return s
     }
 }
