@@ -220,6 +220,24 @@ final class AttackTests: XCTestCase {
         for i in chosen { XCTAssertEqual(out.train.labels[i], 0) }
     }
 
+    func testDynamicDiversityGradientMatchesFiniteDifferences() {
+        var rng = SeededRNG(seed: 4)
+        let t = Tensor(shape: [3, 1, 2, 2]), x = Tensor(shape: [3, 1, 2, 2])
+        for k in 0..<12 { t.data[k] = rng.unitFloat(); x.data[k] = rng.unitFloat() }
+        let g = Tensor(shape: [3, 1, 2, 2])
+        g.zero()
+        _ = Dynamic.diversity(t, x, weight: 0.7, grad: g)
+        let scratch = Tensor(shape: [3, 1, 2, 2])
+        for k in 0..<12 {
+            let keep = t.data[k], h: Float = 1e-3
+            t.data[k] = keep + h; scratch.zero(); let up = Dynamic.diversity(t, x, weight: 0.7, grad: scratch)
+            t.data[k] = keep - h; scratch.zero(); let down = Dynamic.diversity(t, x, weight: 0.7, grad: scratch)
+            t.data[k] = keep
+            let numeric = Float((up - down) / (2 * Double(h)))
+            XCTAssertEqual(g.data[k], numeric, accuracy: 0.02 * max(1, abs(numeric)), "element \(k)")
+        }
+    }
+
     // MARK: Gallery
 
     func testGalleryHasOneRowOfThreeTilesPerSample() {
