@@ -3,8 +3,8 @@ import Foundation
 /// A progress indicator on standard error for a long loop.
 ///
 /// On a terminal it redraws one bar in place (at most 10 times a second). Otherwise (a log
-/// file, CI) it prints a plain line per reported step, thinned to one every 10 % of the loop or
-/// every 5 seconds, whichever comes first, so logs stay readable.
+/// file, CI) it prints a plain line per reported step, thinned to one every 25 % of the loop or
+/// every 30 seconds, whichever comes first, so logs of hour-long runs stay readable.
 final class Progress {
     private let label: String
     private let total: Int
@@ -38,7 +38,7 @@ final class Progress {
             Console.raw("\r\u{1B}[2K\(label) [\(bar)] \(done)/\(total) \(Progress.time(elapsed)) eta \(Progress.time(eta))\(suffix)")
             if done == total { Console.raw("\n") }
         } else {
-            guard done == total || fraction - lastPlainFraction >= 0.1 || now.timeIntervalSince(lastDraw) >= 5 else { return }
+            guard done == total || fraction - lastPlainFraction >= 0.25 || now.timeIntervalSince(lastDraw) >= 30 else { return }
             lastDraw = now
             lastPlainFraction = fraction
             Console.error("\(label): \(done)/\(total) (\(Int(fraction * 100))%) \(Progress.time(elapsed)) eta \(Progress.time(eta))\(suffix)")
