@@ -20,6 +20,8 @@ public enum Isolation {
         public var inferredTarget: Int?
         /// Per class, log(median loss / 5th-percentile loss) (target-aware only).
         public var classSpread: [Int: Double] = [:]
+        /// The mixture that set the count (adaptive target-aware isolation only).
+        public var mixture: LossMixture? = nil
     }
 
     /// log(median / 5th percentile) of each label's losses (labels with fewer than 20 samples
@@ -44,7 +46,11 @@ public enum Isolation {
         losses.indices.sorted { losses[$0] != losses[$1] ? losses[$0] < losses[$1] : $0 < $1 }
     }
 
-    public static func select(losses: [Float], labels: [Int], ratio: Double, strategy: IsolationStrategy) -> Selection {
+    /// Chooses D_b. With `maxRatio` (target-aware only) the count is adaptive: every sample of
+    /// the inferred target label whose log-loss lies below the boundary of a two-component
+    /// mixture fitted to that label's log-losses (`LossMixture`), at least `ratio` and at most
+    /// `maxRatio` of the training set.
+    public static func select(losses: [Float], labels: [Int], ratio: Double, strategy: IsolationStrategy, maxRatio: Double? = nil) -> Selection {
         let k = count(ratio: ratio, of: losses.count)
         let ranked = ranking(losses)
         switch strategy {
@@ -55,7 +61,15 @@ public enum Isolation {
             guard let target = spread.max(by: { $0.value != $1.value ? $0.value < $1.value : $0.key > $1.key })?.key else {
                 return Selection(indices: Array(ranked.prefix(k)), inferredTarget: nil)
             }
-            return Selection(indices: Array(ranked.lazy.filter { labels[$0] == target }.prefix(k)), inferredTarget: target, classSpread: spread)
+            let ofTarget = ranked.filter { labels[$0] == target }
+            guard let maxRatio else { return Selection(indices: Array(ofTarget.prefix(k)), inferredTarget: target, classSpread: spread) }
+            let mixture = LossMixture.fit(ofTarget.map { losses[$0] })
+            var n = k
+            if let b = mixture?.boundary {
+                n = ofTarget.lazy.filter { log(max(Double(losses[$0]), 1e-12)) < b }.count
+            }
+            n = max(k, min(n, count(ratio: maxRatio, of: losses.count)))
+            return Selection(indices: Array(ofTarget.prefix(n)), inferredTarget: target, classSpread: spread, mixture: mixture)
         }
     }
 }

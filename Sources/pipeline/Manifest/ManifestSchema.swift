@@ -236,7 +236,17 @@ enum ManifestSchema {
             .optional("ratio", .number, default: .number(0.01), "p, the fraction of the training set isolated", [.range(0, 1, openLo: true, openHi: true)]),
             .optional("strategy", .choice(["lowest-loss", "target-aware"]), default: .string("lowest-loss"),
                       "lowest-loss: the reference; target-aware: infer the target class from the lowest losses and isolate only samples of that label"),
-        ])
+            .optional("max_ratio", .number, default: nil,
+                      "adaptive isolation (target-aware only, this project's variant): isolate every sample of the inferred target label in the low-loss mode of a two-component Gaussian mixture on its log-losses, at least `ratio` and at most this fraction of the training set; absent: exactly `ratio`",
+                      [.range(0, 1, openLo: true, openHi: true)]),
+        ],
+        checks: [{ i in
+            guard let mr = i["max_ratio"]?.doubleValue else { return [] }
+            var issues: [ManifestIssue] = []
+            if i["strategy"]?.stringValue != "target-aware" { issues.append(ManifestIssue(path: "max_ratio", rule: "adaptive isolation needs strategy \"target-aware\"")) }
+            if let r = i["ratio"]?.doubleValue, mr < r { issues.append(ManifestIssue(path: "max_ratio", rule: "must be at least ratio (\(JSON.formatNumber(r)))")) }
+            return issues
+        }])
 
     static let export = Section(
         doc: "The hand-off folder for auditors: the isolated samples as CSV, JSON and PNG.",

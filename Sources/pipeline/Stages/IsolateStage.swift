@@ -41,10 +41,22 @@ struct IsolateStage: Stage {
         let losses = try Evaluation.losses(net, train)
         if losses.contains(where: { !$0.isFinite }) { throw TrainingError.diverged(stage: name, epoch: epochs) }
         let ratio = s["ratio"]!.doubleValue!
+        let maxRatio = s["max_ratio"]?.doubleValue
         let sel = Isolation.select(losses: losses, labels: train.labels, ratio: ratio,
-                                   strategy: IsolationStrategy(rawValue: s["strategy"]!.stringValue!) ?? .lowestLoss)
-        var info: [String: JSON] = ["ratio": .number(ratio), "count": .number(Double(sel.indices.count)),
+                                   strategy: IsolationStrategy(rawValue: s["strategy"]!.stringValue!) ?? .lowestLoss, maxRatio: maxRatio)
+        let effective = TrainingSupport.round4(Double(sel.indices.count) / Double(max(1, train.count)))
+        var info: [String: JSON] = ["ratio": .number(maxRatio == nil ? ratio : effective), "count": .number(Double(sel.indices.count)),
                                     "strategy": .string(s["strategy"]!.stringValue!), "granularity": .string(granularity.rawValue)]
+        if let maxRatio {
+            var a: [String: JSON] = ["min_ratio": .number(ratio), "max_ratio": .number(maxRatio)]
+            if let mix = sel.mixture {
+                func r(_ v: Double) -> JSON { .number((v * 10000).rounded() / 10000) }
+                a["boundary_loss"] = .number(Double(Float(exp(mix.boundary))))
+                a["mixture_log_loss"] = .object(["low_mean": r(mix.mean0), "low_std": r(mix.std0), "high_mean": r(mix.mean1), "high_std": r(mix.std1), "low_weight": r(mix.weight0)])
+            }
+            info["adaptive"] = .object(a)
+            ctx.log(String(format: "adaptive isolation: %d samples (%.2f%% of the training set)", sel.indices.count, effective * 100))
+        }
         if let t = sel.inferredTarget { info["inferred_target"] = .number(Double(t)) }
         if !sel.classSpread.isEmpty {
             info["class_spread"] = .object(Dictionary(uniqueKeysWithValues: sel.classSpread.map { (String($0.key), JSON.number(($0.value * 1000).rounded() / 1000)) }))
