@@ -10,6 +10,7 @@ public final class Network {
     /// Index in `layers` of the layer whose output is the penultimate feature vector.
     let featureIndex: Int
     private var featureOutput: Tensor?
+    private var featureMapOutput: Tensor?
 
     init(architecture: String, inputChannels: Int, numClasses: Int, layers: [(String, Layer)], featureIndex: Int) {
         self.architecture = architecture
@@ -35,6 +36,7 @@ public final class Network {
         var h = x
         for (i, (_, layer)) in layers.enumerated() {
             h = try layer.forward(h, mode: mode)
+            if i == featureIndex - 1 { featureMapOutput = h }
             if i == featureIndex { featureOutput = h }
         }
         return h
@@ -58,6 +60,22 @@ public final class Network {
         }
         var g = dfeatures
         for (_, layer) in layers[0...featureIndex].reversed() { g = try layer.backward(g) }
+        return g
+    }
+
+    /// The last spatial feature map (N, F, h, w) of the last forward: the input of the global
+    /// pooling whose output is `features`.
+    public var featureMap: Tensor? { featureMapOutput }
+
+    /// Backpropagates a gradient given at `featureMap` (N, F, h, w); returns the input gradient
+    /// (meaningful when `inputGradient` is set). TrojanNN's neuron objective uses it.
+    @discardableResult
+    public func backwardFromFeatureMap(_ dmap: Tensor) throws -> Tensor {
+        guard let f = featureMapOutput, f.shape == dmap.shape else {
+            throw ABLNetError.shapeMismatch(layer: architecture + " feature map", expected: "\(featureMapOutput?.shape ?? [])", got: dmap.shape)
+        }
+        var g = dmap
+        for (_, layer) in layers[0..<featureIndex].reversed() { g = try layer.backward(g) }
         return g
     }
 

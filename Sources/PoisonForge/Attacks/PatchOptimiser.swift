@@ -58,7 +58,9 @@ public enum PatchOptimiser {
 
     /// Returns the optimised patch as HWC uint8 and the loss curve (mean loss of the first and
     /// last tenth of the steps). `loss` receives the features (N, F) and writes d loss / d features.
+    /// With `onFeatureMap` the loss sees the last spatial feature map (N, F, h, w) instead.
     public static func optimise(_ net: Network, images: DatasetSplit, pool: [Int], region: PatchRegion, settings: Settings, seed: UInt64,
+                                onFeatureMap: Bool = false,
                                 loss: (Tensor, Tensor) -> Double) throws -> (stamp: PatchStamp, firstLoss: Double, lastLoss: Double) {
         guard !pool.isEmpty else { throw DatasetError.invalid("no image to optimise the patch on") }
         let (c, s, h, w) = (images.channels, region.size, images.height, images.width)
@@ -71,7 +73,7 @@ public enum PatchOptimiser {
             let idx = (0..<min(settings.batch, pool.count)).map { _ in pool[rng.int(below: pool.count)] }
             let x = SurrogateOps.tensor(images, idx)
             paste(patch, region: region, into: x)
-            let (g, value) = try SurrogateOps.featureGradient(net, x, loss: loss)
+            let (g, value) = onFeatureMap ? try SurrogateOps.featureMapGradient(net, x, loss: loss) : try SurrogateOps.featureGradient(net, x, loss: loss)
             losses.append(value)
             // d loss / d patch: the input gradient summed over the batch inside the region.
             var grad = [Float](repeating: 0, count: patch.count)

@@ -63,6 +63,26 @@ public enum SurrogateOps {
         return (g.copy(), value)
     }
 
+    /// Like `featureGradient`, on the last spatial feature map (N, F, h, w) before pooling.
+    public static func featureMapGradient(_ net: Network, _ x: Tensor, loss: (Tensor, Tensor) -> Double) throws -> (grad: Tensor, loss: Double) {
+        net.inputGradient = true
+        defer { net.inputGradient = false }
+        _ = try net.forward(x, mode: .eval)
+        let f = net.featureMap!
+        let df = Tensor(shape: f.shape)
+        df.zero()
+        let value = loss(f, df)
+        guard value.isFinite else { throw DatasetError.invalid("feature-map loss is NaN or infinite during the attack's optimisation") }
+        let g = try net.backwardFromFeatureMap(df)
+        return (g.copy(), value)
+    }
+
+    /// The last spatial feature map of x (a copy).
+    public static func featureMap(_ net: Network, _ x: Tensor) throws -> Tensor {
+        _ = try net.forward(x, mode: .eval)
+        return net.featureMap!.copy()
+    }
+
     /// Predicted classes of the (N, C, H, W) images x.
     public static func predict(_ net: Network, _ x: Tensor) throws -> [Int] {
         let logits = try net.forward(x, mode: .eval)

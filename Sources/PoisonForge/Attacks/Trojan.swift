@@ -3,11 +3,12 @@ import ABLNet
 /// Trojan (TrojanNN, Liu et al. 2018), as a data-poisoning attack: a patch whose pixels are
 /// optimised on a clean surrogate so that a few chosen neurons fire strongly; dirty-label.
 ///
-/// Neurons: the channels of the penultimate feature layer whose incoming weights (the last
-/// convolution producing those channels) have the largest summed magnitude, as TrojanNN picks
-/// the neurons most strongly connected to the previous layer. Objective: TrojanNN's
-/// `sum (activation - v)^2` over the chosen neurons, with v = `activationGain` x their largest
-/// activation on clean images. TrojanNN then retrains the model; here the victim learns the
+/// Neurons: the channels of the last feature map whose incoming weights (the last convolution
+/// producing those channels) have the largest summed magnitude, as TrojanNN picks the neurons
+/// most strongly connected to the previous layer, each taken at the feature-map unit over the
+/// patch's centre (a unit the patch can drive; the globally pooled feature barely moves for a
+/// 3x3 patch). Objective: TrojanNN's `sum (activation - v)^2` over the chosen neurons, with
+/// v = `activationGain` x the channel's largest activation on clean images. TrojanNN then retrains the model; here the victim learns the
 /// patch from the poisoned data instead.
 public struct Trojan: Attack {
     public let kind = "trojan"
@@ -57,20 +58,31 @@ public struct Trojan: Attack {
         let chosenNeurons = try Trojan.chooseNeurons(net, count: neurons)
         var rng = SeededRNG(seed: context.seed, stream: "trojan-probe")
         let probe = Array(rng.permutation(train.count).prefix(512))
-        let clean = try SurrogateOps.features(net, SurrogateOps.tensor(train, probe))
-        let f = clean.shape[1]
-        let cleanMax = chosenNeurons.map { c in (0..<probe.count).map { clean.data[$0 * f + c] }.max() ?? 0 }
-        let cleanMean = chosenNeurons.map { c in (0..<probe.count).reduce(Float(0)) { $0 + clean.data[$1 * f + c] } / Float(probe.count) }
+        let clean = try SurrogateOps.featureMap(net, SurrogateOps.tensor(train, probe))
+        let (f, mh, mw) = (clean.shape[1], clean.shape[2], clean.shape[3])
+        // The neuron: channel c of the last feature map at the unit over the patch's centre.
+        let uy: Int = min(mh - 1, (region.row * 2 + patchSize) * mh / (2 * train.height))
+        let ux: Int = min(mw - 1, (region.col * 2 + patchSize) * mw / (2 * train.width))
+        func unit(_ map: Tensor, _ i: Int, _ c: Int) -> Int { ((i * f + c) * mh + uy) * mw + ux }
+        func meanUnit(_ map: Tensor, _ c: Int) -> Float { (0..<map.shape[0]).reduce(Float(0)) { $0 + map.data[unit(map, $1, c)] } / Float(map.shape[0]) }
+        func channelMax(_ c: Int) -> Float {
+            var best = -Float.infinity
+            for i in 0..<probe.count { for p in 0..<(mh * mw) { best = max(best, clean.data[(i * f + c) * mh * mw + p]) } }
+            return best
+        }
+        let cleanMax = chosenNeurons.map(channelMax)
+        let cleanMean = chosenNeurons.map { meanUnit(clean, $0) }
         let goal = cleanMax.map { max($0, 1e-3) * activationGain }
-        context.log("Trojan: optimising a \(patchSize)x\(patchSize) patch for neurons \(chosenNeurons) (goal activations \(goal.map { String(format: "%.2f", $0) }))")
+        context.log("Trojan: optimising a \(patchSize)x\(patchSize) patch for channels \(chosenNeurons) at feature-map unit (\(uy), \(ux)) (goal activations \(goal.map { String(format: "%.2f", $0) }))")
         let result = try PatchOptimiser.optimise(net, images: train, pool: Array(train.labels.indices), region: region, settings: settings,
-                                                 seed: context.seed) { feats, dfeats in
-            let n = feats.shape[0]
+                                                 seed: context.seed, onFeatureMap: true) { map, dmap in
+            let n = map.shape[0]
             var total = 0.0
             for i in 0..<n { for (k, c) in chosenNeurons.enumerated() {
-                let d = feats.data[i * f + c] - goal[k]
+                let u = unit(map, i, c)
+                let d = map.data[u] - goal[k]
                 total += Double(d * d)
-                dfeats.data[i * f + c] = 2 * d / Float(n * chosenNeurons.count)
+                dmap.data[u] = 2 * d / Float(n * chosenNeurons.count)
             } }
             return total / Double(n * chosenNeurons.count)
         }
@@ -80,10 +92,11 @@ public struct Trojan: Attack {
         var patched = train.subset(probe)
         let size = patched.sampleSize, count = patched.count
         patched.pixels.withUnsafeMutableBufferPointer { px in for k in 0..<count { trigger(px.baseAddress! + k * size, train.height, train.width, train.channels, k) } }
-        let after = try SurrogateOps.features(net, SurrogateOps.tensor(patched, Array(0..<count)))
-        let afterMean = chosenNeurons.map { c in (0..<count).reduce(Float(0)) { $0 + after.data[$1 * f + c] } / Float(count) }
+        let after = try SurrogateOps.featureMap(net, SurrogateOps.tensor(patched, Array(0..<count)))
+        let afterMean = chosenNeurons.map { meanUnit(after, $0) }
         out.details = [
             "neurons": .array(chosenNeurons.map { .number(Double($0)) }),
+            "unit": .array([.number(Double(uy)), .number(Double(ux))]),
             "clean_mean_activation": .array(cleanMean.map { .number(Double($0)) }),
             "triggered_mean_activation": .array(afterMean.map { .number(Double($0)) }),
             "goal_activation": .array(goal.map { .number(Double($0)) }),
