@@ -162,7 +162,7 @@ final class AttackTests: XCTestCase {
         for i in poisoned(out) {
             for (y, x) in changed(s, out.train, i) { XCTAssertTrue(region.contains(y: y, x: x)) }
         }
-        let d = out.details["feature_distance_first_last"]!.arrayValue!.map { $0.doubleValue! }
+        let d = out.details["feature_distance_before_after"]!.arrayValue!.map { $0.doubleValue! }
         XCTAssertLessThan(d[1], d[0], "the optimisation must reduce the feature distance")
     }
 

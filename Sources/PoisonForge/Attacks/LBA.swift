@@ -64,7 +64,7 @@ public struct LBA: Attack {
         let hit = try SurrogateOps.accuracy(net, out.triggeredTest, limit: 1000, seed: context.seed)
         out.details = [
             "patch": .object(["row": .number(Double(region.row)), "col": .number(Double(region.col)), "size": .number(Double(s))]),
-            "feature_distance_first_last": .array([.number(result.firstLoss), .number(result.lastLoss)]),
+            "feature_distance_before_after": .array([.number(result.firstLoss), .number(result.lastLoss)]),
             "surrogate_target_rate": .number(hit),
         ]
         return out

@@ -56,8 +56,8 @@ public enum PatchOptimiser {
         } } } }
     }
 
-    /// Returns the optimised patch as HWC uint8 and the loss curve (mean loss of the first and
-    /// last tenth of the steps). `loss` receives the features (N, F) and writes d loss / d features.
+    /// Returns the optimised patch as HWC uint8 and the loss on a fixed held batch of (up to)
+    /// 256 pool images with the initial (random) patch and with the final one. `loss` receives the features (N, F) and writes d loss / d features.
     /// With `onFeatureMap` the loss sees the last spatial feature map (N, F, h, w) instead.
     public static func optimise(_ net: Network, images: DatasetSplit, pool: [Int], region: PatchRegion, settings: Settings, seed: UInt64,
                                 onFeatureMap: Bool = false,
@@ -68,13 +68,20 @@ public enum PatchOptimiser {
         var patch = (0..<(c * s * s)).map { _ in rng.unitFloat() }
         var m = [Float](repeating: 0, count: patch.count), v = m
         let (b1, b2, eps): (Float, Float, Float) = (0.9, 0.999, 1e-8)
-        var losses: [Double] = []
+        // A fixed held batch on which the loss is measured before and after.
+        let held = Array(rng.permutation(pool.count).prefix(256).map { pool[$0] })
+        func heldLoss(_ patch: [Float]) throws -> Double {
+            let x = SurrogateOps.tensor(images, held)
+            paste(patch, region: region, into: x)
+            return try (onFeatureMap ? SurrogateOps.featureMapGradient(net, x, loss: loss) : SurrogateOps.featureGradient(net, x, loss: loss)).loss
+        }
+        let before = try heldLoss(patch)
         for step in 1...settings.steps {
             let idx = (0..<min(settings.batch, pool.count)).map { _ in pool[rng.int(below: pool.count)] }
             let x = SurrogateOps.tensor(images, idx)
             paste(patch, region: region, into: x)
             let (g, value) = onFeatureMap ? try SurrogateOps.featureMapGradient(net, x, loss: loss) : try SurrogateOps.featureGradient(net, x, loss: loss)
-            losses.append(value)
+            _ = value
             // d loss / d patch: the input gradient summed over the batch inside the region.
             var grad = [Float](repeating: 0, count: patch.count)
             for i in 0..<idx.count { for ch in 0..<c { for r in 0..<s { for cc in 0..<s {
@@ -92,8 +99,6 @@ public enum PatchOptimiser {
         for ch in 0..<c { for r in 0..<s { for cc in 0..<s {
             pattern[(r * s + cc) * c + ch] = SurrogateOps.quantise(patch[(ch * s + r) * s + cc])
         } } }
-        let tenth = max(1, losses.count / 10)
-        return (PatchStamp(region: region, pattern: pattern), losses.prefix(tenth).reduce(0, +) / Double(tenth),
-                losses.suffix(tenth).reduce(0, +) / Double(tenth))
+        return (PatchStamp(region: region, pattern: pattern), before, try heldLoss(patch))
     }
 }

@@ -100,7 +100,7 @@ public struct Trojan: Attack {
             "clean_mean_activation": .array(cleanMean.map { .number(Double($0)) }),
             "triggered_mean_activation": .array(afterMean.map { .number(Double($0)) }),
             "goal_activation": .array(goal.map { .number(Double($0)) }),
-            "optimiser_loss_first_last": .array([.number(result.firstLoss), .number(result.lastLoss)]),
+            "neuron_loss_before_after": .array([.number(result.firstLoss), .number(result.lastLoss)]),
             "patch": .object(["row": .number(Double(region.row)), "col": .number(Double(region.col)), "size": .number(Double(region.size))]),
         ]
         return out
