@@ -139,6 +139,10 @@ struct ReportStage: Stage {
         let i = r["isolation"] ?? .null
         s += "\nIsolation: \(i["count"]?.intValue ?? 0) samples (p = \(i["ratio"]?.doubleValue ?? 0), \(i["strategy"]?.stringValue ?? "?"), LGA \(i["granularity"]?.stringValue ?? "?")"
         if let t = i["inferred_target"]?.intValue { s += ", inferred target \(t)" }
+        if let a = i["adaptive"], a != .null {
+            s += ", adaptive count between \(a["min_ratio"]?.doubleValue ?? 0) and \(a["max_ratio"]?.doubleValue ?? 0) of the set"
+            if let b = a["boundary_loss"]?.doubleValue { s += String(format: ", loss boundary %.4g", b) }
+        }
         s += "): precision \(pct(i["precision"])), recall \(pct(i["recall"])).\n"
         s += "Unlearning mode: \(r["unlearning"]?["mode"]?.stringValue ?? "?")"
         if let st = r["unlearning"]?["ascent_stopped"], st != .null { s += ", ascent stopped by the rule at epoch \(st["epoch"]?.intValue ?? 0) step \(st["step"]?.intValue ?? 0)" }
