@@ -1,3 +1,5 @@
+import ABLNet
+
 /// LGA granularity: the reference code's batch-mean form, the paper's per-sample form, or
 /// `flooding` (the reference's name for the batch form: |loss - gamma| + gamma, same gradient).
 public enum LGAGranularity: String, Sendable, CaseIterable {
@@ -20,6 +22,21 @@ public enum Objective: Sendable, Equatable {
     /// softmax - 1/K, does not vanish on confidently fitted backdoor samples, and it stops by
     /// itself at chance. Weights 1/n; the engine's uniform-target backward does the rest.
     case flatten
+    /// This project's unlearning variant, not the paper's: push the samples away from the label
+    /// they were given (an all-to-one backdoor's target) by minimising -log(1 - p(label)), the
+    /// cross-entropy of the complementary label. Bounded, its gradient is largest while the
+    /// model is confident and zero once the label's probability is 0; the prediction is left to
+    /// the rest of the model (usually the sample's true class). Weights 1/n.
+    case complement
+
+    /// The gradient target of every sample, when it is not the label.
+    public var target: CrossEntropy.Target? {
+        switch self {
+        case .flatten: return .uniform
+        case .complement: return .notLabel
+        default: return nil
+        }
+    }
 
     /// The per-sample weights for a batch with these losses, and the value the objective logs.
     public func weights(losses: [Float]) -> (weights: [Float], value: Float) {
@@ -34,7 +51,7 @@ public enum Objective: Sendable, Equatable {
                 return -1 / n
             }
             return (w, -mean)
-        case .flatten:
+        case .flatten, .complement:
             // the logged value is minus the label's mean loss, as for the ascent
             return (Array(repeating: 1 / n, count: losses.count), -mean)
         case .lga(let gamma, let g):

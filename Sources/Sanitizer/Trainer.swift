@@ -45,7 +45,7 @@ public final class Trainer {
     /// `weightsFor(losses)`; returns the logged objective value.
     @discardableResult
     func step(_ split: DatasetSplit, indices: ArraySlice<Int>, labels: [Int], augment: Augmentation, lr: Float, context: String,
-              towardUniform: [Bool]? = nil, weightsFor: ([Float]) -> (weights: [Float], value: Float)) throws -> Float {
+              targets: [CrossEntropy.Target]? = nil, weightsFor: ([Float]) -> (weights: [Float], value: Float)) throws -> Float {
         split.pixels.withUnsafeBufferPointer {
             Batcher.fill(x, pixels: $0.baseAddress!, height: split.height, width: split.width, channels: split.channels,
                          indices: indices, aug: augment, rng: &rng)
@@ -53,7 +53,7 @@ public final class Trainer {
         let logits = try net.forward(x, mode: .train)
         let losses = try ce.forward(logits: logits, labels: labels, context: context)
         let (w, value) = weightsFor(losses)
-        try net.backward(towardUniform.map { ce.backward(weights: w, towardUniform: $0) } ?? ce.backward(weights: w))
+        try net.backward(targets.map { ce.backward(weights: w, targets: $0) } ?? ce.backward(weights: w))
         sgd.lr = lr
         sgd.step()
         guard value.isFinite else { throw ABLNetError.nonFinite(context) }
@@ -74,7 +74,7 @@ public final class Trainer {
             do {
                 total += Double(try step(split, indices: idx, labels: idx.map { split.labels[$0] }, augment: augment, lr: lr,
                                          context: "\(stage) epoch \(epoch)",
-                                         towardUniform: objective == .flatten ? Array(repeating: true, count: idx.count) : nil,
+                                         targets: objective.target.map { Array(repeating: $0, count: idx.count) },
                                          weightsFor: objective.weights))
             } catch ABLNetError.nonFinite {
                 throw TrainingError.diverged(stage: stage, epoch: epoch)
@@ -91,8 +91,9 @@ public final class Trainer {
     /// With `cap`, isolated samples whose loss exceeds it get no ascent (see `Objective.ascent`).
     /// With `flatten`, the isolated samples are moved toward the uniform distribution (weight
     /// +lambda/n_b) instead of ascended (see `Objective.flatten`).
+    /// With `complement`, they are pushed away from their (target) label (see `Objective.complement`).
     public func jointEpoch(_ split: DatasetSplit, clean: [Int], isolated: [Int], lambda: Float, cap: Float? = nil, flatten: Bool = false,
-                           lr: Float, augment: Augmentation, shuffle: Bool, stage: String, epoch: Int) throws -> Double {
+                           complement: Bool = false, lr: Float, augment: Augmentation, shuffle: Bool, stage: String, epoch: Int) throws -> Double {
         guard !clean.isEmpty, !isolated.isEmpty else { throw TrainingError.invalid("\(stage): joint unlearning needs clean and isolated samples") }
         let order = shuffle ? rng.permutation(clean.count).map { clean[$0] } : clean
         var isoOrder = rng.permutation(isolated.count).map { isolated[$0] }
@@ -111,10 +112,10 @@ public final class Trainer {
             do {
                 total += Double(try step(split, indices: idx[...], labels: idx.map { split.labels[$0] }, augment: augment, lr: lr,
                                          context: "\(stage) epoch \(epoch)",
-                                         towardUniform: flatten ? (0..<idx.count).map { $0 >= c.count } : nil) { losses in
+                                         targets: flatten || complement ? (0..<idx.count).map { $0 < c.count ? .label : (flatten ? .uniform : .notLabel) } : nil) { losses in
                     let w = (0..<losses.count).map { i -> Float in
                         if i < c.count { return 1 / nc }
-                        if flatten { return lambda / nb }
+                        if flatten || complement { return lambda / nb }
                         if let cap, losses[i] >= cap { return 0 }
                         return -lambda / nb
                     }

@@ -150,3 +150,41 @@ final class UniformTargetTests: XCTestCase {
         })
     }
 }
+
+final class ComplementTargetTests: XCTestCase {
+    /// d/dlogits of Σ w_i * loss_i(target_i) for a mix of label, uniform and not-label targets,
+    /// by finite differences; the not-label loss is -log(1 - p_y).
+    func testMixedTargetsBackwardMatchesFiniteDifferences() throws {
+        var rng = SeededRNG(seed: 13)
+        let logits = GradCheck.randomTensor([4, 5], &rng, scale: 3)
+        let weights: [Float] = [0.5, -1, 2, 1.5]
+        let targets: [CrossEntropy.Target] = [.notLabel, .label, .uniform, .notLabel]
+        let ce = CrossEntropy(), out = Tensor(shape: [1])
+        try GradCheck.check("mixed targets", target: logits, step: 1e-2, forward: {
+            let l = try ce.forward(logits: logits, labels: [1, 2, 3, 4])
+            var v: Float = 0
+            for i in 0..<4 {
+                switch targets[i] {
+                case .label: v += weights[i] * l[i]
+                case .uniform: v += weights[i] * ce.uniformLoss(i)
+                case .notLabel: v += weights[i] * ce.complementLoss(i)
+                }
+            }
+            out.data[0] = v
+            return out.copy()
+        }, backward: { dy in
+            _ = try ce.forward(logits: logits, labels: [1, 2, 3, 4])
+            return ce.backward(weights: weights.map { $0 * dy.data[0] }, targets: targets)
+        })
+    }
+
+    /// A confidently fitted sample (p_y ~ 1) still gets a gradient of about 1 on its label's logit.
+    func testNotLabelGradientDoesNotVanishOnConfidentSamples() throws {
+        let ce = CrossEntropy()
+        _ = try ce.forward(logits: Tensor(shape: [1, 3], values: [20, 0, 0]), labels: [0])
+        let d = ce.backward(weights: [1], targets: [.notLabel])
+        XCTAssertEqual(d.data[0], 1, accuracy: 1e-4)
+        XCTAssertEqual(d.data[1], -0.5, accuracy: 1e-4)
+        XCTAssertEqual(ce.complementLoss(0), 20 - logf(2), accuracy: 1e-2)
+    }
+}

@@ -64,6 +64,23 @@ final class UnlearningTests: XCTestCase {
         XCTAssertLessThanOrEqual(try meanLoss(net, d.split, rest), restBefore * 1.05 + 0.01)
     }
 
+    func testJointComplementUnlearnsTheTargetAndKeepsTheRestFromRising() throws {
+        let d = try syntheticPoisoned()
+        let (net, t) = try trainedModel(d.split)
+        let poisonedSet = Set(d.poisoned)
+        let rest = (0..<d.split.count).filter { !poisonedSet.contains($0) }
+        let isoBefore = try meanLoss(net, d.split, d.poisoned), restBefore = try meanLoss(net, d.split, rest)
+        for e in 1...3 {
+            _ = try t.jointEpoch(d.split, clean: rest, isolated: d.poisoned, lambda: 1, complement: true, lr: 0.01, augment: .none, shuffle: true, stage: "joint", epoch: e)
+        }
+        XCTAssertGreaterThan(try meanLoss(net, d.split, d.poisoned), isoBefore)
+        XCTAssertLessThanOrEqual(try meanLoss(net, d.split, rest), restBefore * 1.05 + 0.01)
+        // The isolated samples are no longer predicted as the label they were given.
+        let preds = try Evaluation.predict(net, d.split.subset(d.poisoned))
+        let stillTarget = zip(preds, d.poisoned).filter { $0 == d.split.labels[$1] }.count
+        XCTAssertLessThan(Double(stillTarget) / Double(d.poisoned.count), 0.5)
+    }
+
     func testFrozenBatchNormAscentLeavesRunningStatisticsAlone() throws {
         let d = try syntheticPoisoned()
         let (net, t) = try trainedModel(d.split)

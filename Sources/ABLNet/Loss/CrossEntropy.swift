@@ -74,6 +74,52 @@ public final class CrossEntropy {
         return dlogits
     }
 
+    /// What a sample's gradient pulls toward.
+    public enum Target: Sendable, Equatable {
+        /// Its label: the cross-entropy's usual gradient, softmax - onehot(y).
+        case label
+        /// The uniform distribution: softmax - 1/K.
+        case uniform
+        /// Away from its label: the gradient of -log(1 - p_y), the cross-entropy of the
+        /// complementary label. d/dz_y = p_y, d/dz_j = -p_y * p_j / (1 - p_y) for j != y: large
+        /// while the model is confident in y, zero once p_y is 0, and bounded (unlike the
+        /// gradient ascent on -log p_y, whose loss grows without end).
+        case notLabel
+    }
+
+    /// Gradient of Σ_i w_i * loss_i(target_i) with respect to the logits of the last forward.
+    public func backward(weights: [Float], targets: [Target]) -> Tensor {
+        let (n, k) = (probs.shape[0], probs.shape[1])
+        dlogits.reshape(to: probs.shape)
+        let u = 1 / Float(k)
+        for i in 0..<n {
+            let p = probs.data + i * k, d = dlogits.data + i * k, w = weights[i], y = labels[i]
+            switch targets[i] {
+            case .label:
+                for j in 0..<k { d[j] = w * p[j] }
+                d[y] -= w
+            case .uniform:
+                for j in 0..<k { d[j] = w * (p[j] - u) }
+            case .notLabel:
+                // 1 - p_y as the sum of the other probabilities: exact even when p_y rounds to 1
+                var rest: Float = 0
+                for j in 0..<k where j != y { rest += p[j] }
+                let scale = p[y] / max(rest, 1e-30)
+                for j in 0..<k { d[j] = -w * scale * p[j] }
+                d[y] = w * p[y]
+            }
+        }
+        return dlogits
+    }
+
+    /// -log(1 - p_y) of the last forward's sample i (the complementary label's cross-entropy).
+    public func complementLoss(_ i: Int) -> Float {
+        let k = probs.shape[1]
+        var rest: Float = 0
+        for j in 0..<k where j != labels[i] { rest += probs.data[i * k + j] }
+        return -logf(max(rest, 1e-30))
+    }
+
     /// Cross-entropy of the last forward's sample i to the uniform distribution: -mean_k log p_k.
     public func uniformLoss(_ i: Int) -> Float {
         let k = probs.shape[1]
