@@ -1,0 +1,27 @@
+#!/usr/bin/env python3
+"""Prints a Markdown table of several runs' reports, one row per attack.
+
+Usage: python3 scripts/attack_table.py runs/quick-badnets runs/quick-blend ...
+Reads RUN/report/report.json (docs/REPORT.md); figures in %; the time is the sum of the
+stage durations recorded in the report (not counting cached stages' original runs twice).
+"""
+import json
+import sys
+
+
+def pct(v):
+    return "n/a" if v is None else f"{100 * v:.2f}"
+
+
+print("| attack | label | poisoned (share of train) | surrogate CA | no-def CA | no-def ASR | ABL CA | ABL ASR | ABL RA | isolated | precision | recall | stage time (s) |")
+print("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
+for run in sys.argv[1:]:
+    with open(f"{run}/report/report.json") as f:
+        r = json.load(f)
+    a, m, i = r["attack"], r["models"], r["isolation"]
+    nd, abl = m.get("no_defense", {}), m.get("abl", {})
+    surrogate = a.get("surrogate", {}).get("ca")
+    seconds = sum(s.get("duration_s") or 0 for s in r["stages"].values())
+    print(f"| {a['name']} | {a['label_kind']} | {a['poisoned']} ({pct(a.get('poisoned_share_of_training_set'))} %) | {pct(surrogate) if surrogate is not None else '–'} "
+          f"| {pct(nd.get('ca'))} | {pct(nd.get('asr'))} | {pct(abl.get('ca'))} | {pct(abl.get('asr'))} | {pct(abl.get('ra'))} "
+          f"| {i['count']} | {pct(i.get('precision'))} | {pct(i.get('recall'))} | {seconds:.0f} |")
