@@ -18,6 +18,8 @@ struct PoisonStage: Stage {
     func externalInputs(_ m: Manifest) -> [String] {
         m.section("attack")["key"]?.stringValue == "image" ? [m.section("attack")["key_image"]?.stringValue].compactMap { $0 } : []
     }
+    /// The gallery is for people; no downstream stage reads it, so it stays out of their keys.
+    func volatileOutputs(_ m: Manifest) -> [String] { ["gallery.png"] }
     func declaredOutputs(_ m: Manifest) -> [String] {
         DatasetStore.fileNames(poisonedSplits: ["train"]) + ["triggered_test.json", "triggered_test_images.npy", "attack.json", "gallery.png"]
     }

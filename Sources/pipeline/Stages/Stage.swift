@@ -34,9 +34,10 @@ protocol Stage {
     func externalInputs(_ manifest: Manifest) -> [String]
     /// Relative paths the stage must produce.
     func declaredOutputs(_ manifest: Manifest) -> [String]
-    /// Outputs whose bytes vary between identical runs (wall times). They are digest-checked like
-    /// any output but left out of the digest downstream stages key on, so a rerun that
-    /// reproduces the results bit for bit leaves them fresh.
+    /// Outputs whose bytes vary between identical runs (wall times), or that no downstream stage
+    /// reads (the poison stage's gallery). They are digest-checked like any output but left out
+    /// of the digest downstream stages key on, so a rerun that reproduces the results bit for
+    /// bit leaves them fresh.
     func volatileOutputs(_ manifest: Manifest) -> [String]
     /// Does the work, writing into `context.workFolder`.
     func run(_ context: StageContext) throws
