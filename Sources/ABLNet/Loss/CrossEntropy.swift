@@ -59,19 +59,7 @@ public final class CrossEntropy {
     /// confident and zero at chance, unlike the gradient of the label's loss, which vanishes on
     /// samples fitted with near-zero loss.
     public func backward(weights: [Float], towardUniform: [Bool]) -> Tensor {
-        let (n, k) = (probs.shape[0], probs.shape[1])
-        dlogits.reshape(to: probs.shape)
-        let u = 1 / Float(k)
-        for i in 0..<n {
-            let p = probs.data + i * k, d = dlogits.data + i * k, w = weights[i]
-            if towardUniform[i] {
-                for j in 0..<k { d[j] = w * (p[j] - u) }
-            } else {
-                for j in 0..<k { d[j] = w * p[j] }
-                d[labels[i]] -= w
-            }
-        }
-        return dlogits
+        backward(weights: weights, targets: towardUniform.map { $0 ? .uniform : .label })
     }
 
     /// What a sample's gradient pulls toward.

@@ -67,21 +67,13 @@ public struct FeatureCollision: Attack {
                 if step == 0 { before += value * Double(n) }
                 last = value
                 if step == steps { break }
-                for k in 0..<x.count {
-                    let v = x.data[k] - stepSize * (g.data[k] > 0 ? 1 : (g.data[k] < 0 ? -1 : 0))
-                    x.data[k] = max(0, min(1, max(x0.data[k] - epsilon, min(x0.data[k] + epsilon, v))))
-                }
+                SurrogateOps.signStep(x, from: x0, gradient: g, step: stepSize, epsilon: epsilon, direction: -1)
             }
             after += last * Double(n)
             out.pixels.withUnsafeMutableBufferPointer { px in
                 train.pixels.withUnsafeBufferPointer { orig in
                     for (k, i) in idx.enumerated() {
-                        let dst = px.baseAddress! + i * size
-                        SurrogateOps.store(x, k, into: dst)
-                        for p in 0..<size {
-                            let o = Int(orig[i * size + p])
-                            dst[p] = UInt8(max(o - budget, min(o + budget, Int(dst[p]))))
-                        }
+                        SurrogateOps.store(x, k, into: px.baseAddress! + i * size, within: budget, of: orig.baseAddress! + i * size)
                     }
                 }
             }

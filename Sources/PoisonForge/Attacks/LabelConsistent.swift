@@ -61,22 +61,14 @@ public struct LabelConsistent: Attack {
             for _ in 0..<steps {
                 let (g, _) = try SurrogateOps.lossGradient(net, x, labels: labels, weights: weights)
                 // Ascend the loss of the true label, then project onto the L-inf ball and [0, 1].
-                for k in 0..<x.count {
-                    let v = x.data[k] + stepSize * (g.data[k] > 0 ? 1 : (g.data[k] < 0 ? -1 : 0))
-                    x.data[k] = max(0, min(1, max(x0.data[k] - epsilon, min(x0.data[k] + epsilon, v))))
-                }
+                SurrogateOps.signStep(x, from: x0, gradient: g, step: stepSize, epsilon: epsilon, direction: 1)
             }
             hardAfter += zip(try SurrogateOps.predict(net, x), labels).filter { $0 != $1 }.count
             out.pixels.withUnsafeMutableBufferPointer { px in
                 train.pixels.withUnsafeBufferPointer { src in
                     for (k, i) in idx.enumerated() {
                         let dst = px.baseAddress! + i * size
-                        SurrogateOps.store(x, k, into: dst)
-                        // Rounding may add half a level: clamp to the budget in levels.
-                        for p in 0..<size {
-                            let o = Int(src[i * size + p])
-                            dst[p] = UInt8(max(o - budget, min(o + budget, Int(dst[p]))))
-                        }
+                        SurrogateOps.store(x, k, into: dst, within: budget, of: src.baseAddress! + i * size)
                         applyCorners(dst, height: train.height, width: train.width, channels: train.channels, index: i)
                     }
                 }

@@ -58,9 +58,9 @@ public enum PatchOptimiser {
 
     /// Returns the optimised patch as HWC uint8 and the loss on a fixed held batch of (up to)
     /// 256 pool images with the initial (random) patch and with the final one. `loss` receives the features (N, F) and writes d loss / d features.
-    /// With `onFeatureMap` the loss sees the last spatial feature map (N, F, h, w) instead.
+    /// `layer` says whether the loss sees the pooled features or the last spatial feature map.
     public static func optimise(_ net: Network, images: DatasetSplit, pool: [Int], region: PatchRegion, settings: Settings, seed: UInt64,
-                                onFeatureMap: Bool = false,
+                                layer: SurrogateOps.FeatureLayer = .pooled,
                                 loss: (Tensor, Tensor) -> Double) throws -> (stamp: PatchStamp, firstLoss: Double, lastLoss: Double) {
         guard !pool.isEmpty else { throw DatasetError.invalid("no image to optimise the patch on") }
         let (c, s, h, w) = (images.channels, region.size, images.height, images.width)
@@ -73,14 +73,14 @@ public enum PatchOptimiser {
         func heldLoss(_ patch: [Float]) throws -> Double {
             let x = SurrogateOps.tensor(images, held)
             paste(patch, region: region, into: x)
-            return try (onFeatureMap ? SurrogateOps.featureMapGradient(net, x, loss: loss) : SurrogateOps.featureGradient(net, x, loss: loss)).loss
+            return try SurrogateOps.featureGradient(net, x, at: layer, loss: loss).loss
         }
         let before = try heldLoss(patch)
         for step in 1...settings.steps {
             let idx = (0..<min(settings.batch, pool.count)).map { _ in pool[rng.int(below: pool.count)] }
             let x = SurrogateOps.tensor(images, idx)
             paste(patch, region: region, into: x)
-            let (g, value) = onFeatureMap ? try SurrogateOps.featureMapGradient(net, x, loss: loss) : try SurrogateOps.featureGradient(net, x, loss: loss)
+            let (g, value) = try SurrogateOps.featureGradient(net, x, at: layer, loss: loss)
             _ = value
             // d loss / d patch: the input gradient summed over the batch inside the region.
             var grad = [Float](repeating: 0, count: patch.count)

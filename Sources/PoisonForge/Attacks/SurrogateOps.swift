@@ -47,34 +47,46 @@ public enum SurrogateOps {
         return net.features!.copy()
     }
 
-    /// Runs a forward, lets `loss` turn the features (N, F) into a scalar and its gradient
+    /// Where a feature-space loss is taken: the pooled penultimate features (N, F) or the last
+    /// spatial feature map (N, F, h, w) before pooling.
+    public enum FeatureLayer: Sendable {
+        case pooled, map
+    }
+
+    /// Runs a forward, lets `loss` turn the features at `layer` into a scalar and its gradient
     /// (written into the second tensor, zeroed beforehand), and returns the input gradient (a
     /// copy) with the loss value.
-    public static func featureGradient(_ net: Network, _ x: Tensor, loss: (Tensor, Tensor) -> Double) throws -> (grad: Tensor, loss: Double) {
+    public static func featureGradient(_ net: Network, _ x: Tensor, at layer: FeatureLayer = .pooled,
+                                       loss: (Tensor, Tensor) -> Double) throws -> (grad: Tensor, loss: Double) {
         net.inputGradient = true
         defer { net.inputGradient = false }
         _ = try net.forward(x, mode: .eval)
-        let f = net.features!
+        let f = layer == .pooled ? net.features! : net.featureMap!
         let df = Tensor(shape: f.shape)
         df.zero()
         let value = loss(f, df)
         guard value.isFinite else { throw DatasetError.invalid("feature loss is NaN or infinite during the attack's optimisation") }
-        let g = try net.backwardFromFeatures(df)
+        let g = layer == .pooled ? try net.backwardFromFeatures(df) : try net.backwardFromFeatureMap(df)
         return (g.copy(), value)
     }
 
-    /// Like `featureGradient`, on the last spatial feature map (N, F, h, w) before pooling.
-    public static func featureMapGradient(_ net: Network, _ x: Tensor, loss: (Tensor, Tensor) -> Double) throws -> (grad: Tensor, loss: Double) {
-        net.inputGradient = true
-        defer { net.inputGradient = false }
-        _ = try net.forward(x, mode: .eval)
-        let f = net.featureMap!
-        let df = Tensor(shape: f.shape)
-        df.zero()
-        let value = loss(f, df)
-        guard value.isFinite else { throw DatasetError.invalid("feature-map loss is NaN or infinite during the attack's optimisation") }
-        let g = try net.backwardFromFeatureMap(df)
-        return (g.copy(), value)
+    /// One projected sign-gradient step of PGD: x += direction * step * sign(g), then back into
+    /// the L-inf ball of radius `epsilon` around x0 and into [0, 1]. direction +1 ascends, -1 descends.
+    public static func signStep(_ x: Tensor, from x0: Tensor, gradient g: Tensor, step: Float, epsilon: Float, direction: Float) {
+        for k in 0..<x.count {
+            let v = x.data[k] + direction * step * (g.data[k] > 0 ? 1 : (g.data[k] < 0 ? -1 : 0))
+            x.data[k] = max(0, min(1, max(x0.data[k] - epsilon, min(x0.data[k] + epsilon, v))))
+        }
+    }
+
+    /// Writes image `k` of x into HWC uint8 at `dst` (see `store`), then clamps every pixel to
+    /// within `budget` levels of `original`: rounding must not break an L-inf budget.
+    public static func store(_ x: Tensor, _ k: Int, into dst: UnsafeMutablePointer<UInt8>, within budget: Int, of original: UnsafePointer<UInt8>) {
+        store(x, k, into: dst)
+        for p in 0..<(x.sampleSize) {
+            let o = Int(original[p])
+            dst[p] = UInt8(max(o - budget, min(o + budget, Int(dst[p]))))
+        }
     }
 
     /// The last spatial feature map of x (a copy).

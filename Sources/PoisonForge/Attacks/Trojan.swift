@@ -75,7 +75,7 @@ public struct Trojan: Attack {
         let goal = cleanMax.map { max($0, 1e-3) * activationGain }
         context.log("Trojan: optimising a \(patchSize)x\(patchSize) patch for channels \(chosenNeurons) at feature-map unit (\(uy), \(ux)) (goal activations \(goal.map { String(format: "%.2f", $0) }))")
         let result = try PatchOptimiser.optimise(net, images: train, pool: Array(train.labels.indices), region: region, settings: settings,
-                                                 seed: context.seed, onFeatureMap: true) { map, dmap in
+                                                 seed: context.seed, layer: .map) { map, dmap in
             let n = map.shape[0]
             var total = 0.0
             for i in 0..<n { for (k, c) in chosenNeurons.enumerated() {
