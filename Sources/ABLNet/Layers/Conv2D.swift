@@ -9,6 +9,9 @@
 /// buffers and single-threaded OpenBLAS. The backward recomputes `col` (storing it would take
 /// kh*kw times the activations) for dW += dy * col^T, and when the input gradient is wanted,
 /// dcol = W^T * dy, scattered back by col2im.
+///
+/// The 3x3, stride-1, padding-1 shape (most of a ResNet's FLOPs) takes the direct kernels of
+/// `Conv3x3Direct` instead: no im2col, no BLAS call, forward, input and weight gradients alike.
 public final class Conv2D: Layer {
     public let name: String
     public let inChannels, outChannels, kernel, stride, padding: Int
@@ -25,12 +28,27 @@ public final class Conv2D: Layer {
     private var cols: [Tensor] = []
     private var groupOut: [Tensor] = []
     private var dWPartials: [Tensor] = []
+    // Direct 3x3 path: packed weights (forward and input gradient) and per-worker padded planes.
+    private let packed = Tensor(shape: [0]), packedT = Tensor(shape: [0])
+    private var xPad: [Tensor] = [], dyPad: [Tensor] = []
 
     /// Output columns per sgemm call: images are grouped until a call has about this many.
     /// 1 (the default) means one image per call, which measured fastest on the 2-core machine
     /// (docs/BENCHMARKS.md: grouping to 1024-4096 columns cost 5-15 % in copies and cache misses,
     /// more than it saved in OpenBLAS's packing). `abl bench --conv-columns` measures others.
     nonisolated(unsafe) public static var targetColumns = 1
+
+    /// Use the direct 3x3 kernels where they apply (`abl bench --conv im2col` turns them off to compare).
+    nonisolated(unsafe) public static var directKernels = true
+
+    /// Images per weight-gradient pass of the direct kernels (padded side by side; the lane sums
+    /// are then paid once per chunk). `abl bench --direct-chunk` measures others.
+    nonisolated(unsafe) public static var directChunk = 8
+
+    /// Whether this layer's forward and weight gradient take the direct 3x3 kernels.
+    private var direct: Bool {
+        Conv2D.directKernels && Conv3x3Direct.applies(kernel: kernel, stride: stride, padding: padding, outChannels: outChannels)
+    }
 
     public init(name: String, inChannels: Int, outChannels: Int, kernel: Int, stride: Int = 1, padding: Int = 0, bias: Bool = false) {
         self.name = name
@@ -74,11 +92,15 @@ public final class Conv2D: Layer {
         }
         input = x
         output.reshape(to: [n, outChannels, ho, wo])
+        if direct {
+            forwardDirect(x)
+            addBias(output)
+            return output
+        }
         let hw = ho * wo, group = groupSize(hw)
         workspace(Engine.workers, group * hw)
         let inSize = inChannels * h * w, outSize = outChannels * hw, kk = k
         let xp = UnsafeSendable(x.data), yp = UnsafeSendable(output.data), wp = UnsafeSendable(weight.value.data)
-        let bp = UnsafeSendable(bias?.value.data)
         Engine.parallelRanges(n) { worker, range in
             let col = cols[worker].data, tmp = groupOut[worker].data
             for first in Swift.stride(from: range.lowerBound, to: range.upperBound, by: group) {
@@ -92,56 +114,103 @@ public final class Conv2D: Layer {
                         (yp.value + (first + j) * outSize + c * hw).update(from: tmp + c * ld + j * hw, count: hw)
                     } }
                 }
-                if let bias = bp.value {
-                    for i in first..<(first + g) { for c in 0..<outChannels {
-                        let row = yp.value + i * outSize + c * hw, v = bias[c]
-                        for j in 0..<hw { row[j] += v }
-                    } }
+            }
+        }
+        addBias(output)
+        return output
+    }
+
+    /// y += bias, per output channel.
+    private func addBias(_ y: Tensor) {
+        guard let bias = bias?.value.data else { return }
+        let n = y.shape[0], hw = y.shape[2] * y.shape[3]
+        for i in 0..<n { for c in 0..<outChannels {
+            let row = y.data + (i * outChannels + c) * hw, v = bias[c]
+            for j in 0..<hw { row[j] += v }
+        } }
+    }
+
+    /// Padded-plane buffers for each worker (`Conv3x3Direct`).
+    private func directWorkspace(_ workers: Int, _ h: Int, _ w: Int, dy: Bool, images: Int = 1) {
+        let plane = Conv3x3Direct.paddedPlane(h, w)
+        while xPad.count < workers { xPad.append(Tensor(shape: [0])); dyPad.append(Tensor(shape: [0])) }
+        for k in 0..<workers {
+            xPad[k].reshape(to: [images * inChannels * plane])
+            if dy { dyPad[k].reshape(to: [images * outChannels * plane]) }
+        }
+    }
+
+    /// Forward through the direct 3x3 kernel, one image at a time on each worker.
+    private func forwardDirect(_ x: Tensor) {
+        let (h, w) = (x.shape[2], x.shape[3]), inSize = inChannels * h * w, outSize = outChannels * h * w
+        packed.reshape(to: [weight.value.count])
+        Conv3x3Direct.pack(weight.value.data, cout: outChannels, cin: inChannels, into: packed.data)
+        directWorkspace(Engine.workers, h, w, dy: false)
+        let xp = UnsafeSendable(x.data), yp = UnsafeSendable(output.data), wp = UnsafeSendable(packed.data)
+        let (cin, cout) = (inChannels, outChannels)
+        Engine.parallelRanges(x.shape[0]) { worker, range in
+            let pad = xPad[worker].data
+            for i in range {
+                Conv3x3Direct.pad(xp.value + i * inSize, channels: cin, h, w, into: pad)
+                Conv3x3Direct.forward(xp: pad, cin: cin, h: h, w: w, wp: wp.value, cout: cout, y: yp.value + i * outSize)
+            }
+        }
+    }
+
+    /// Weight gradient (and, when wanted, input gradient) through the direct 3x3 kernels. The
+    /// input gradient is the forward kernel run on padded dy with the flipped, transposed weights;
+    /// it needs inChannels % 4 == 0 (the first layer of an RGB or grey network does not, and takes
+    /// the im2col path for dx only, `backwardIm2col` with wantDW false).
+    private func backwardDirect(_ x: Tensor, _ dy: Tensor, wantDx: Bool) {
+        let (n, h, w) = (x.shape[0], x.shape[2], x.shape[3]), inSize = inChannels * h * w, outSize = outChannels * h * w
+        let (cin, cout) = (inChannels, outChannels)
+        let directDx = wantDx && cin % 4 == 0
+        if directDx {
+            packedT.reshape(to: [weight.value.count])
+            Conv3x3Direct.packTransposed(weight.value.data, cout: cout, cin: cin, into: packedT.data)
+        }
+        let chunk = Conv2D.directChunk, plane = Conv3x3Direct.paddedPlane(h, w)
+        directWorkspace(Engine.workers, h, w, dy: true, images: chunk)
+        while dWPartials.count < Engine.workers { dWPartials.append(Tensor(shape: [0])) }
+        for k in 0..<Engine.workers { dWPartials[k].reshape(to: weight.value.shape) }
+        let xp = UnsafeSendable(x.data), dyp = UnsafeSendable(dy.data), dxp = UnsafeSendable(dx.data)
+        let wtp = UnsafeSendable(packedT.data)
+        Engine.parallelRanges(n) { worker, range in
+            let xpad = xPad[worker].data, dpad = dyPad[worker].data, dW = dWPartials[worker].data
+            dW.update(repeating: 0, count: cout * cin * 9)
+            // chunks of images: padded side by side, one weight-gradient pass per chunk
+            for first in Swift.stride(from: range.lowerBound, to: range.upperBound, by: chunk) {
+                let m = min(chunk, range.upperBound - first)
+                for j in 0..<m {
+                    Conv3x3Direct.pad(xp.value + (first + j) * inSize, channels: cin, h, w, into: xpad + j * cin * plane)
+                    Conv3x3Direct.pad(dyp.value + (first + j) * outSize, channels: cout, h, w, into: dpad + j * cout * plane)
+                }
+                Conv3x3Direct.weightGradient(xp: xpad, cin: cin, h: h, w: w, images: m, dyp: dpad, cout: cout, dw: dW)
+                if directDx {
+                    for j in 0..<m {
+                        Conv3x3Direct.forward(xp: dpad + j * cout * plane, cin: cout, h: h, w: w, wp: wtp.value, cout: cin,
+                                              y: dxp.value + (first + j) * inSize)
+                    }
                 }
             }
         }
-        return output
+        if wantDx && !directDx { backwardIm2col(x, dy, wantDx: true, wantDW: false) }
     }
 
     public func backward(_ dy: Tensor) throws -> Tensor {
         guard let x = input else { throw ABLNetError.invalidArgument("\(name): backward before forward") }
-        let (n, h, w) = (x.shape[0], x.shape[2], x.shape[3])
-        let (ho, wo) = (output.shape[2], output.shape[3])
         guard dy.shape == output.shape else {
             throw ABLNetError.shapeMismatch(layer: name + " (backward)", expected: "\(output.shape)", got: dy.shape)
         }
-        let hw = ho * wo, inSize = inChannels * h * w, outSize = outChannels * hw, kk = k, group = groupSize(hw)
-        let workers = min(Engine.workers, n)
-        workspace(Engine.workers, group * hw)
+        let n = x.shape[0], hw = output.shape[2] * output.shape[3], outSize = outChannels * hw
         if computeInputGradient { dx.reshape(to: x.shape) }
-        let xp = UnsafeSendable(x.data), dyp = UnsafeSendable(dy.data), wp = UnsafeSendable(weight.value.data)
-        let dxp = UnsafeSendable(dx.data)
-        let wantDx = computeInputGradient
-        Engine.parallelRanges(n) { worker, range in
-            let col = cols[worker].data, tmp = groupOut[worker].data
-            let dW = dWPartials[worker].data
-            dW.update(repeating: 0, count: outChannels * kk)
-            for first in Swift.stride(from: range.lowerBound, to: range.upperBound, by: group) {
-                let g = min(group, range.upperBound - first), ld = g * hw
-                for j in 0..<g { im2col(xp.value + (first + j) * inSize, h, w, col + j * hw, ld, ho, wo) }
-                // the group's output gradient as (Cout x g*HW)
-                let dyg: UnsafeMutablePointer<Float>
-                if g == 1 { dyg = dyp.value + first * outSize } else {
-                    for j in 0..<g { for c in 0..<outChannels {
-                        (tmp + c * ld + j * hw).update(from: dyp.value + (first + j) * outSize + c * hw, count: hw)
-                    } }
-                    dyg = tmp
-                }
-                // dW (Cout x K) += dy_group (Cout x g*HW) * col^T (g*HW x K)
-                BLAS.sgemm(transB: true, m: outChannels, n: kk, k: ld, a: dyg, lda: ld, b: col, ldb: ld, beta: 1, c: dW, ldc: kk)
-                if wantDx {
-                    // dcol (K x g*HW) = W^T (K x Cout) * dy_group, into col (no longer needed), then col2im
-                    BLAS.sgemm(transA: true, m: kk, n: ld, k: outChannels, a: wp.value, lda: kk, b: dyg, ldb: ld, c: col, ldc: ld)
-                    for j in 0..<g { col2im(col + j * hw, ld, h, w, dxp.value + (first + j) * inSize, ho, wo) }
-                }
-            }
+        if direct {
+            backwardDirect(x, dy, wantDx: computeInputGradient)
+        } else {
+            backwardIm2col(x, dy, wantDx: computeInputGradient, wantDW: true)
         }
         // Sum the workers' partial weight gradients in a fixed order (deterministic).
+        let workers = min(Engine.workers, n)
         let gsum = weight.grad.data, count = weight.value.count
         gsum.update(from: dWPartials[0].data, count: count)
         for wk in 1..<max(workers, 1) {
@@ -156,6 +225,43 @@ public final class Conv2D: Layer {
             }
         }
         return dx
+    }
+
+    /// The im2col backward: per worker, dW partial += dy * col^T (when `wantDW`), and
+    /// dx = col2im(W^T * dy) (when `wantDx`).
+    private func backwardIm2col(_ x: Tensor, _ dy: Tensor, wantDx: Bool, wantDW: Bool) {
+        let (n, h, w) = (x.shape[0], x.shape[2], x.shape[3])
+        let (ho, wo) = (output.shape[2], output.shape[3])
+        let hw = ho * wo, inSize = inChannels * h * w, outSize = outChannels * hw, kk = k, group = groupSize(hw)
+        workspace(Engine.workers, group * hw)
+        let xp = UnsafeSendable(x.data), dyp = UnsafeSendable(dy.data), wp = UnsafeSendable(weight.value.data)
+        let dxp = UnsafeSendable(dx.data)
+        Engine.parallelRanges(n) { worker, range in
+            let col = cols[worker].data, tmp = groupOut[worker].data
+            let dW = dWPartials[worker].data
+            if wantDW { dW.update(repeating: 0, count: outChannels * kk) }
+            for first in Swift.stride(from: range.lowerBound, to: range.upperBound, by: group) {
+                let g = min(group, range.upperBound - first), ld = g * hw
+                for j in 0..<g { im2col(xp.value + (first + j) * inSize, h, w, col + j * hw, ld, ho, wo) }
+                // the group's output gradient as (Cout x g*HW)
+                let dyg: UnsafeMutablePointer<Float>
+                if g == 1 { dyg = dyp.value + first * outSize } else {
+                    for j in 0..<g { for c in 0..<outChannels {
+                        (tmp + c * ld + j * hw).update(from: dyp.value + (first + j) * outSize + c * hw, count: hw)
+                    } }
+                    dyg = tmp
+                }
+                // dW (Cout x K) += dy_group (Cout x g*HW) * col^T (g*HW x K)
+                if wantDW {
+                    BLAS.sgemm(transB: true, m: outChannels, n: kk, k: ld, a: dyg, lda: ld, b: col, ldb: ld, beta: 1, c: dW, ldc: kk)
+                }
+                if wantDx {
+                    // dcol (K x g*HW) = W^T (K x Cout) * dy_group, into col (no longer needed), then col2im
+                    BLAS.sgemm(transA: true, m: kk, n: ld, k: outChannels, a: wp.value, lda: kk, b: dyg, ldb: ld, c: col, ldc: ld)
+                    for j in 0..<g { col2im(col + j * hw, ld, h, w, dxp.value + (first + j) * inSize, ho, wo) }
+                }
+            }
+        }
     }
 
     /// col[(c*kh + ki)*kw + kj, oy*wo + ox] = x[c, oy*stride - pad + ki, ox*stride - pad + kj] (0 outside);

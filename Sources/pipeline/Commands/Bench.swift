@@ -25,17 +25,26 @@ struct Bench: ParsableCommand {
     @Option(help: "Output columns per convolution sgemm call (1: one image per call, the default).")
     var convColumns = 1
 
+    @Option(help: "3x3 stride-1 convolutions: direct (the default: Conv3x3Direct) or im2col (im2col + sgemm, to compare).")
+    var conv = "direct"
+
+    @Option(help: "Images per weight-gradient pass of the direct 3x3 kernels.")
+    var directChunk = 8
+
     @Flag(help: "One JSON object per input shape and line.")
     var json = false
 
     func validate() throws {
         guard Architecture(rawValue: model) != nil else { throw ValidationError("unknown model \(model); one of \(Architecture.allCases.map(\.rawValue))") }
+        guard ["direct", "im2col"].contains(conv) else { throw ValidationError("--conv is direct or im2col, not \(conv)") }
         guard batch > 0, steps > 0 else { throw ValidationError("batch and steps must be positive") }
     }
 
     func run() throws {
         Engine.configure(workers: threads ?? ProcessInfo.processInfo.activeProcessorCount)
         Conv2D.targetColumns = convColumns
+        Conv2D.directKernels = conv == "direct"
+        Conv2D.directChunk = max(1, directChunk)
         if !json { print("OpenBLAS core \(BLAS.coreName), engine workers \(Engine.workers) (OpenBLAS single-threaded inside each)") }
         for spec in inputs.split(separator: ",") {
             let d = spec.split(separator: "x").compactMap { Int($0) }
@@ -48,7 +57,7 @@ struct Bench: ParsableCommand {
                     "train_images_per_s": .number((r.trainImagesPerSecond * 10).rounded() / 10),
                     "eval_images_per_s": .number((r.evalImagesPerSecond * 10).rounded() / 10),
                     "peak_rss_mb": .number((r.peakRSSMegabytes * 10).rounded() / 10), "threads": .number(Double(r.threads)),
-                    "openblas_core": .string(r.coreName),
+                    "openblas_core": .string(r.coreName), "conv": .string(conv),
                 ])
                 print(o.canonical)
             } else {

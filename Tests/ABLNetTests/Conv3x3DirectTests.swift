@@ -1,0 +1,70 @@
+import XCTest
+@testable import ABLNet
+
+/// The direct 3x3 kernels against the im2col + sgemm path (itself checked against finite
+/// differences and a loop-nest convolution in LayerGradientTests), on widths that are and are
+/// not multiples of the 8-wide vector, and against finite differences on their own.
+final class Conv3x3DirectTests: XCTestCase {
+    override func setUp() { Engine.configure(workers: 2) }
+    override func tearDown() {
+        Engine.configure(workers: 1)
+        Conv2D.directKernels = true
+    }
+
+    /// Output, input gradient and weight gradient of one conv with the given path.
+    private func pass(_ conv: Conv2D, _ x: Tensor, _ dy: Tensor, direct: Bool) throws -> ([Float], [Float], [Float]) {
+        Conv2D.directKernels = direct
+        let y = try conv.forward(x, mode: .train).array
+        let dx = try conv.backward(dy).array
+        return (y, dx, conv.weight.grad.array)
+    }
+
+    private func assertClose(_ a: [Float], _ b: [Float], _ what: String) {
+        XCTAssertEqual(a.count, b.count, what)
+        var worst: Float = 0, scale: Float = 1e-6
+        for i in 0..<min(a.count, b.count) { worst = max(worst, abs(a[i] - b[i])); scale = max(scale, abs(b[i])) }
+        XCTAssertLessThan(worst / scale, 1e-5, "\(what): largest difference \(worst) against values up to \(scale)")
+    }
+
+    func testDirectKernelsMatchIm2colOnEveryWidth() throws {
+        var rng = SeededRNG(seed: 11)
+        // (cin, cout, h, w): widths below, at and across the vector width, odd sizes, WRN's planes
+        for (cin, cout, h, w) in [(4, 4, 5, 5), (3, 8, 7, 7), (1, 16, 28, 28), (16, 16, 32, 32), (8, 4, 6, 13),
+                                  (16, 32, 14, 14), (32, 32, 8, 8), (4, 12, 1, 9), (4, 4, 9, 1)] {
+            let conv = Conv2D(name: "c\(cin)x\(cout)@\(h)x\(w)", inChannels: cin, outChannels: cout, kernel: 3, stride: 1, padding: 1)
+            for i in 0..<conv.weight.value.count { conv.weight.value.data[i] = rng.normal() * 0.3 }
+            let x = GradCheck.randomTensor([3, cin, h, w], &rng)
+            let dy = GradCheck.randomTensor([3, cout, h, w], &rng)
+            let a = try pass(conv, x, dy, direct: false)
+            let b = try pass(conv, x, dy, direct: true)
+            assertClose(b.0, a.0, conv.name + " output")
+            assertClose(b.1, a.1, conv.name + " input gradient")
+            assertClose(b.2, a.2, conv.name + " weight gradient")
+        }
+    }
+
+    func testDirectKernelsAgainstFiniteDifferences() throws {
+        var rng = SeededRNG(seed: 12)
+        let conv = Conv2D(name: "direct", inChannels: 4, outChannels: 8, kernel: 3, stride: 1, padding: 1)
+        for i in 0..<conv.weight.value.count { conv.weight.value.data[i] = rng.normal() * 0.3 }
+        let x = GradCheck.randomTensor([2, 4, 6, 11], &rng)
+        try GradCheck.check("direct dx", target: x, forward: { try conv.forward(x, mode: .train).copy() },
+                            backward: { try conv.backward($0) })
+        try GradCheck.check("direct dw", target: conv.weight.value, forward: { try conv.forward(x, mode: .train).copy() },
+                            backward: { dy in _ = try conv.backward(dy); return conv.weight.grad })
+    }
+
+    func testDirectKernelsAreIndependentOfWorkerCount() throws {
+        var rng = SeededRNG(seed: 13)
+        let conv = Conv2D(name: "c", inChannels: 8, outChannels: 8, kernel: 3, stride: 1, padding: 1)
+        for i in 0..<conv.weight.value.count { conv.weight.value.data[i] = rng.normal() }
+        let x = GradCheck.randomTensor([5, 8, 10, 10], &rng), dy = GradCheck.randomTensor([5, 8, 10, 10], &rng)
+        Engine.configure(workers: 1)
+        let one = try pass(conv, x, dy, direct: true)
+        Engine.configure(workers: 2)
+        let two = try pass(conv, x, dy, direct: true)
+        XCTAssertEqual(one.0, two.0)
+        XCTAssertEqual(one.1, two.1)
+        assertClose(two.2, one.2, "weight gradient (summed in another order)")
+    }
+}
