@@ -41,8 +41,9 @@ public final class Conv2D: Layer {
     /// Use the direct 3x3 kernels where they apply (`abl bench --conv im2col` turns them off to compare).
     nonisolated(unsafe) public static var directKernels = true
 
-    /// Images per weight-gradient pass of the direct kernels (padded side by side; the lane sums
-    /// are then paid once per chunk). `abl bench --direct-chunk` measures others.
+    /// Images per pass of the direct kernels, padded side by side: the weight gradient's lane sums
+    /// are paid once per chunk, and small planes fill whole register tiles across images.
+    /// `abl bench --direct-chunk` measures others.
     nonisolated(unsafe) public static var directChunk = 8
 
     /// Whether this layer's forward and weight gradient take the direct 3x3 kernels.
@@ -145,14 +146,16 @@ public final class Conv2D: Layer {
         let (h, w) = (x.shape[2], x.shape[3]), inSize = inChannels * h * w, outSize = outChannels * h * w
         packed.reshape(to: [weight.value.count])
         Conv3x3Direct.pack(weight.value.data, cout: outChannels, cin: inChannels, into: packed.data)
-        directWorkspace(Engine.workers, h, w, dy: false)
+        let chunk = Conv2D.directChunk, plane = Conv3x3Direct.paddedPlane(h, w)
+        directWorkspace(Engine.workers, h, w, dy: false, images: chunk)
         let xp = UnsafeSendable(x.data), yp = UnsafeSendable(output.data), wp = UnsafeSendable(packed.data)
         let (cin, cout) = (inChannels, outChannels)
         Engine.parallelRanges(x.shape[0]) { worker, range in
             let pad = xPad[worker].data
-            for i in range {
-                Conv3x3Direct.pad(xp.value + i * inSize, channels: cin, h, w, into: pad)
-                Conv3x3Direct.forward(xp: pad, cin: cin, h: h, w: w, wp: wp.value, cout: cout, y: yp.value + i * outSize)
+            for first in Swift.stride(from: range.lowerBound, to: range.upperBound, by: chunk) {
+                let m = min(chunk, range.upperBound - first)
+                for j in 0..<m { Conv3x3Direct.pad(xp.value + (first + j) * inSize, channels: cin, h, w, into: pad + j * cin * plane) }
+                Conv3x3Direct.forward(xp: pad, cin: cin, h: h, w: w, images: m, wp: wp.value, cout: cout, y: yp.value + first * outSize)
             }
         }
     }
@@ -187,10 +190,7 @@ public final class Conv2D: Layer {
                 }
                 Conv3x3Direct.weightGradient(xp: xpad, cin: cin, h: h, w: w, images: m, dyp: dpad, cout: cout, dw: dW)
                 if directDx {
-                    for j in 0..<m {
-                        Conv3x3Direct.forward(xp: dpad + j * cout * plane, cin: cout, h: h, w: w, wp: wtp.value, cout: cin,
-                                              y: dxp.value + (first + j) * inSize)
-                    }
+                    Conv3x3Direct.forward(xp: dpad, cin: cout, h: h, w: w, images: m, wp: wtp.value, cout: cin, y: dxp.value + first * inSize)
                 }
             }
         }

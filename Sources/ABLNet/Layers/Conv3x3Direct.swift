@@ -68,23 +68,27 @@ enum Conv3x3Direct {
         }
     }
 
-    /// y (cout, h, w) = correlation of xp (cin, h+2, pw) with the packed weights `wp`
-    /// (cout/4, cin, 9, 4). Output vectors are taken 3 at a time over the flattened (row, vector)
-    /// index; a tile at the end repeats the last vector, which stores the same values twice.
-    static func forward(xp: UnsafePointer<Float>, cin: Int, h: Int, w: Int,
+    /// y (images, cout, h, w) = correlation of xp (images, cin, h+2, pw) with the packed weights
+    /// `wp` (cout/4, cin, 9, 4). Output vectors are taken 3 at a time over the flattened
+    /// (image, row, vector) index, so small planes (an 8x8 or 7x7 map is 8 or 7 vectors) fill
+    /// whole tiles across images; the last tile repeats the last vector, which stores the same
+    /// values twice.
+    static func forward(xp: UnsafePointer<Float>, cin: Int, h: Int, w: Int, images: Int,
                         wp: UnsafePointer<Float>, cout: Int, y: UnsafeMutablePointer<Float>) {
-        let nv = vectorsPerRow(w), pw = paddedWidth(w), plane = (h + 2) * pw, slots = h * nv, hw = h * w
+        let nv = vectorsPerRow(w), pw = paddedWidth(w), plane = (h + 2) * pw, hw = h * w
+        let perImage = h * nv, slots = images * perImage
         let raw = UnsafeRawPointer(xp)
+        // padded offset of a vector's top-left tap, and where its output row segment starts
+        @inline(__always) func input(_ slot: Int) -> Int {
+            let img = slot / perImage, rem = slot % perImage
+            return img * cin * plane + (rem / nv) * pw + (rem % nv) * 8
+        }
         for cb in 0..<(cout / 4) {
             let wb = wp + cb * cin * 36
-            let y0 = y + cb * 4 * hw
             var s = 0
             while s < slots {
                 let s1 = min(s + 1, slots - 1), s2 = min(s + 2, slots - 1)
-                // padded offset of each output vector's top-left tap: (row, 8 * vector)
-                let o0 = (s / nv) * pw + (s % nv) * 8
-                let o1 = (s1 / nv) * pw + (s1 % nv) * 8
-                let o2 = (s2 / nv) * pw + (s2 % nv) * 8
+                let o0 = input(s), o1 = input(s1), o2 = input(s2)
                 var a00 = V(), a01 = V(), a02 = V()   // channel 0 of the block, vectors 0, 1, 2
                 var a10 = V(), a11 = V(), a12 = V()
                 var a20 = V(), a21 = V(), a22 = V()
@@ -92,11 +96,11 @@ enum Conv3x3Direct {
                 for ci in 0..<cin {
                     let wc = wb + ci * 36
                     for ky in 0..<3 {
-                        let r = ci * plane + ky * pw
+                        let r = ci &* plane &+ ky &* pw
                         for kx in 0..<3 {
-                            let v0 = raw.loadUnaligned(fromByteOffset: (o0 + r + kx) &* 4, as: V.self)
-                            let v1 = raw.loadUnaligned(fromByteOffset: (o1 + r + kx) &* 4, as: V.self)
-                            let v2 = raw.loadUnaligned(fromByteOffset: (o2 + r + kx) &* 4, as: V.self)
+                            let v0 = raw.loadUnaligned(fromByteOffset: (o0 &+ r &+ kx) &* 4, as: V.self)
+                            let v1 = raw.loadUnaligned(fromByteOffset: (o1 &+ r &+ kx) &* 4, as: V.self)
+                            let v2 = raw.loadUnaligned(fromByteOffset: (o2 &+ r &+ kx) &* 4, as: V.self)
                             let wt = wc + (ky * 3 + kx) * 4
                             let w0 = V(repeating: wt[0]), w1 = V(repeating: wt[1])
                             let w2 = V(repeating: wt[2]), w3 = V(repeating: wt[3])
@@ -107,10 +111,11 @@ enum Conv3x3Direct {
                         }
                     }
                 }
-                // each vector's 4 channels at its (row, column); lanes inside the row only
+                // each vector's 4 channels at its (image, row, column); lanes inside the row only
                 @inline(__always) func put(_ slot: Int, _ c0: V, _ c1: V, _ c2: V, _ c3: V) {
-                    let row = slot / nv, col = (slot % nv) * 8, n = w - col
-                    let d = y0 + row * w + col
+                    let img = slot / perImage, rem = slot % perImage
+                    let col = (rem % nv) * 8, n = w - col
+                    let d = y + (img * cout + cb * 4) * hw + (rem / nv) * w + col
                     store(c0, d, n); store(c1, d + hw, n); store(c2, d + 2 * hw, n); store(c3, d + 3 * hw, n)
                 }
                 put(s, a00, a10, a20, a30)
