@@ -68,6 +68,33 @@ final class LayerGradientTests: XCTestCase {
         XCTAssertEqual(bn.runningMean.array, before, "frozen statistics must not move")
     }
 
+    func testFusedBatchNormReLUEqualsBatchNormThenReLU() throws {
+        var rng = SeededRNG(seed: 16)
+        let fused = BatchNorm2D(name: "fused", channels: 3, relu: true)
+        let plain = BatchNorm2D(name: "plain", channels: 3), relu = ReLU()
+        for i in 0..<3 {
+            let (g, b) = (1 + rng.normal() * 0.3, rng.normal() * 0.3)
+            fused.weight.value.data[i] = g; plain.weight.value.data[i] = g
+            fused.bias.value.data[i] = b; plain.bias.value.data[i] = b
+        }
+        // 5x7 planes: the vector loop and its scalar tail both see masked entries
+        let x = GradCheck.randomTensor([4, 3, 5, 7], &rng), dy = GradCheck.randomTensor([4, 3, 5, 7], &rng)
+        for (mode, frozen) in [(Mode.train, false), (.eval, false), (.train, true)] {
+            fused.frozen = frozen; plain.frozen = frozen
+            let yf = try fused.forward(x, mode: mode).array
+            let yp = try relu.forward(try plain.forward(x, mode: mode), mode: mode).array
+            XCTAssertEqual(yf, yp, "forward, \(mode) frozen \(frozen)")
+            XCTAssertTrue(yf.contains(0) && yf.contains { $0 > 0 }, "the test needs both sides of the kink")
+            let dxf = try fused.backward(dy).array
+            let dxp = try plain.backward(try relu.backward(dy)).array
+            for i in 0..<dxf.count { XCTAssertEqual(dxf[i], dxp[i], accuracy: 1e-5, "dx[\(i)], \(mode) frozen \(frozen)") }
+            for i in 0..<3 {
+                XCTAssertEqual(fused.weight.grad.data[i], plain.weight.grad.data[i], accuracy: 1e-4)
+                XCTAssertEqual(fused.bias.grad.data[i], plain.bias.grad.data[i], accuracy: 1e-4)
+            }
+        }
+    }
+
     func testBatchNormMatchesPyTorchStatistics() throws {
         let bn = BatchNorm2D(name: "bn", channels: 1)
         let x = Tensor(shape: [2, 1, 1, 2], values: [1, 2, 3, 4])

@@ -34,6 +34,30 @@ func sumAndDot(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ n: Int) -
     return (ss, dd)
 }
 
+/// Σ g and Σ g*b where g = a where y > 0 and 0 elsewhere (the gradient through a ReLU whose
+/// output is y).
+@inline(__always)
+func gatedSumAndDot(_ a: UnsafePointer<Float>, _ y: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ n: Int) -> (Double, Double) {
+    let zero = SIMD8<Float>(repeating: 0)
+    var s = zero, d = zero
+    var i = 0
+    let ra = UnsafeRawPointer(a), ry = UnsafeRawPointer(y), rb = UnsafeRawPointer(b)
+    while i + 8 <= n {
+        let vy = ry.loadUnaligned(fromByteOffset: i * 4, as: SIMD8<Float>.self)
+        let va = zero.replacing(with: ra.loadUnaligned(fromByteOffset: i * 4, as: SIMD8<Float>.self), where: vy .> zero)
+        let vb = rb.loadUnaligned(fromByteOffset: i * 4, as: SIMD8<Float>.self)
+        s += va
+        d += va * vb
+        i += 8
+    }
+    var ss = Double(s.sum()), dd = Double(d.sum())
+    while i < n {
+        if y[i] > 0 { ss += Double(a[i]); dd += Double(a[i]) * Double(b[i]) }
+        i += 1
+    }
+    return (ss, dd)
+}
+
 /// Σ a.
 @inline(__always)
 func sum(_ a: UnsafePointer<Float>, _ n: Int) -> Double {
@@ -44,4 +68,12 @@ func sum(_ a: UnsafePointer<Float>, _ n: Int) -> Double {
     var ss = Double(s.sum())
     while i < n { ss += Double(a[i]); i += 1 }
     return ss
+}
+
+/// out = a + b elementwise (same element count; out may be a or b), split across the workers.
+func add(_ a: Tensor, _ b: Tensor, into out: Tensor) {
+    let ap = UnsafeSendable(UnsafePointer(a.data)), bp = UnsafeSendable(UnsafePointer(b.data)), op = UnsafeSendable(out.data)
+    Engine.parallelRanges(out.count) { _, r in
+        for i in r { op.value[i] = ap.value[i] + bp.value[i] }
+    }
 }

@@ -7,6 +7,10 @@ import Foundation
 /// `frozen` makes a training-mode pass normalise with the running statistics and leave them
 /// untouched (gamma and beta still learn), so that batches of one kind (for example only the
 /// isolated samples during unlearning) cannot rewrite the normalisation.
+///
+/// `relu` fuses a following ReLU: y = max(0, bn(x)) in the same pass, and the backward masks
+/// dy by y > 0 inside its own passes (the pre-activation blocks' bn → relu pairs; one sweep
+/// over the activations fewer each way).
 public final class BatchNorm2D: Layer {
     public let name: String
     public let channels: Int
@@ -18,6 +22,8 @@ public final class BatchNorm2D: Layer {
     public let runningVar: Tensor
     public var numBatchesTracked = 0
     public var frozen = false
+    /// Apply max(0, ·) to the output (a fused ReLU).
+    public let relu: Bool
 
     private var input: Tensor?
     private let output = Tensor(shape: [0])
@@ -26,9 +32,10 @@ public final class BatchNorm2D: Layer {
     private var rstd: [Float]           // 1 / sqrt(var + eps) used by the last forward
     private var usedBatchStatistics = false
 
-    public init(name: String, channels: Int) {
+    public init(name: String, channels: Int, relu: Bool = false) {
         self.name = name
         self.channels = channels
+        self.relu = relu
         weight = Parameter(shape: [channels])
         bias = Parameter(shape: [channels])
         weight.value.buffer.update(repeating: 1)
@@ -62,7 +69,7 @@ public final class BatchNorm2D: Layer {
         let rstdP = UnsafeSendable(rstd.withUnsafeMutableBufferPointer { $0.baseAddress! })
         let gp = UnsafeSendable(weight.value.data), bp = UnsafeSendable(bias.value.data)
         let rm = UnsafeSendable(runningMean.data), rv = UnsafeSendable(runningVar.data)
-        let (eps, momentum) = (eps, momentum)
+        let (eps, momentum, relu) = (eps, momentum, relu)
         Engine.parallelRanges(channels) { _, range in
             for c in range {
                 var m: Float, r: Float
@@ -89,7 +96,11 @@ public final class BatchNorm2D: Layer {
                 let scale = gp.value[c] * r, shift = bp.value[c] - m * scale
                 for i in 0..<n {
                     let src = xp.value + i * chw + c * hw, dst = yp.value + i * chw + c * hw
-                    for j in 0..<hw { dst[j] = src[j] * scale + shift }
+                    if relu {
+                        for j in 0..<hw { dst[j] = max(src[j] * scale + shift, 0) }
+                    } else {
+                        for j in 0..<hw { dst[j] = src[j] * scale + shift }
+                    }
                 }
             }
         }
@@ -108,13 +119,18 @@ public final class BatchNorm2D: Layer {
         let gp = UnsafeSendable(weight.value.data)
         let dg = UnsafeSendable(weight.grad.data), db = UnsafeSendable(bias.grad.data)
         let batchStats = usedBatchStatistics
+        // With the fused ReLU, the gradient that reaches the normalisation is dy where y > 0 and
+        // 0 elsewhere (`gate`); it is applied on the fly in both passes, never stored.
+        let yp = UnsafeSendable(UnsafePointer(output.data)), relu = relu
         Engine.parallelRanges(channels) { _, range in
             for c in range {
                 let m = meanP.value[c], r = rstdP.value[c], g = gp.value[c]
                 // sums of dy and of dy * x over the channel; dy * xhat follows from them.
                 var sdy = 0.0, sdyx = 0.0
                 for i in 0..<n {
-                    let (a, b) = sumAndDot(dyp.value + i * chw + c * hw, xp.value + i * chw + c * hw, hw)
+                    let o = i * chw + c * hw
+                    let (a, b) = relu ? gatedSumAndDot(dyp.value + o, yp.value + o, xp.value + o, hw)
+                                      : sumAndDot(dyp.value + o, xp.value + o, hw)
                     sdy += a; sdyx += b
                 }
                 let sdyXhat = Float((sdyx - Double(m) * sdy)) * r   // Σ dy * xhat
@@ -125,18 +141,31 @@ public final class BatchNorm2D: Layer {
                     let count = Float(n * hw)
                     let a = g * r, meanDy = Float(sdy) / count, k = sdyXhat / count
                     for i in 0..<n {
-                        let dst = dxp.value + i * chw + c * hw, d = dyp.value + i * chw + c * hw, s = xp.value + i * chw + c * hw
-                        for j in 0..<hw {
-                            let xhat = (s[j] - m) * r
-                            dst[j] = a * (d[j] - meanDy - xhat * k)
+                        let o = i * chw + c * hw
+                        let dst = dxp.value + o, d = dyp.value + o, s = xp.value + o, y = yp.value + o
+                        if relu {
+                            for j in 0..<hw {
+                                let xhat = (s[j] - m) * r
+                                dst[j] = a * ((y[j] > 0 ? d[j] : 0) - meanDy - xhat * k)
+                            }
+                        } else {
+                            for j in 0..<hw {
+                                let xhat = (s[j] - m) * r
+                                dst[j] = a * (d[j] - meanDy - xhat * k)
+                            }
                         }
                     }
                 } else {
                     // statistics are constants: dx = gamma * rstd * dy
                     let a = g * r
                     for i in 0..<n {
-                        let dst = dxp.value + i * chw + c * hw, d = dyp.value + i * chw + c * hw
-                        for j in 0..<hw { dst[j] = a * d[j] }
+                        let o = i * chw + c * hw
+                        let dst = dxp.value + o, d = dyp.value + o, y = yp.value + o
+                        if relu {
+                            for j in 0..<hw { dst[j] = y[j] > 0 ? a * d[j] : 0 }
+                        } else {
+                            for j in 0..<hw { dst[j] = a * d[j] }
+                        }
                     }
                 }
             }

@@ -3,13 +3,15 @@
 ///
 ///     a = relu(bn1(x))
 ///     h = conv2(dropout(relu(bn2(conv1(a)))))
+///
+/// (each relu(bn(·)) is one BatchNorm2D with its ReLU fused).
 ///     y = h + (in == out && stride == 1 ? x : shortcut(a))      shortcut: 1x1 conv, stride s
 ///
 /// `shortcutName` is the state_dict name of the 1x1 conv (`convShortcut` in WRN, `shortcut.0`
 /// in PreAct-ResNet).
 public final class PreActBlock: Layer {
-    let bn1: BatchNorm2D, relu1 = ReLU(), conv1: Conv2D
-    let bn2: BatchNorm2D, relu2 = ReLU(), conv2: Conv2D
+    let bn1: BatchNorm2D, conv1: Conv2D
+    let bn2: BatchNorm2D, conv2: Conv2D
     let dropout: Dropout?
     let shortcut: Conv2D?
     let shortcutName: String
@@ -17,9 +19,9 @@ public final class PreActBlock: Layer {
     private var input: Tensor?
 
     public init(name: String, inChannels: Int, outChannels: Int, stride: Int, dropRate: Float, shortcutName: String, seed: UInt64) {
-        bn1 = BatchNorm2D(name: name + ".bn1", channels: inChannels)
+        bn1 = BatchNorm2D(name: name + ".bn1", channels: inChannels, relu: true)
         conv1 = Conv2D(name: name + ".conv1", inChannels: inChannels, outChannels: outChannels, kernel: 3, stride: stride, padding: 1)
-        bn2 = BatchNorm2D(name: name + ".bn2", channels: outChannels)
+        bn2 = BatchNorm2D(name: name + ".bn2", channels: outChannels, relu: true)
         conv2 = Conv2D(name: name + ".conv2", inChannels: outChannels, outChannels: outChannels, kernel: 3, stride: 1, padding: 1)
         dropout = dropRate > 0 ? Dropout(p: dropRate, seed: seed) : nil
         self.shortcutName = shortcutName
@@ -44,29 +46,29 @@ public final class PreActBlock: Layer {
 
     public func forward(_ x: Tensor, mode: Mode) throws -> Tensor {
         input = x
-        let a = try relu1.forward(try bn1.forward(x, mode: mode), mode: mode)
-        var h = try relu2.forward(try bn2.forward(try conv1.forward(a, mode: mode), mode: mode), mode: mode)
+        let a = try bn1.forward(x, mode: mode)
+        var h = try bn2.forward(try conv1.forward(a, mode: mode), mode: mode)
         if let d = dropout { h = try d.forward(h, mode: mode) }
         h = try conv2.forward(h, mode: mode)
         let s = try shortcut?.forward(a, mode: mode) ?? x
         out.reshape(to: h.shape)
-        for i in 0..<h.count { out.data[i] = h.data[i] + s.data[i] }
+        add(h, s, into: out)
         return out
     }
 
     public func backward(_ dy: Tensor) throws -> Tensor {
         var g = try conv2.backward(dy)
         if let d = dropout { g = try d.backward(g) }
-        let da = try conv1.backward(try bn2.backward(try relu2.backward(g)))
+        let da = try conv1.backward(try bn2.backward(g))
         if let s = shortcut {
             // both branches read a: their gradients add
             let ds = try s.backward(dy)
-            for i in 0..<da.count { da.data[i] += ds.data[i] }
-            return try bn1.backward(try relu1.backward(da))
+            add(da, ds, into: da)
+            return try bn1.backward(da)
         }
-        let dxa = try bn1.backward(try relu1.backward(da))
+        let dxa = try bn1.backward(da)
         dx.reshape(to: dxa.shape)
-        for i in 0..<dx.count { dx.data[i] = dxa.data[i] + dy.data[i] }
+        add(dxa, dy, into: dx)
         return dx
     }
 }
