@@ -29,12 +29,14 @@ final class Conv3x3DirectTests: XCTestCase {
     func testDirectKernelsMatchIm2colOnEveryWidth() throws {
         var rng = SeededRNG(seed: 11)
         // (cin, cout, h, w): widths below, at and across the vector width, odd sizes, WRN's planes
-        for (cin, cout, h, w) in [(4, 4, 5, 5), (3, 8, 7, 7), (1, 16, 28, 28), (16, 16, 32, 32), (8, 4, 6, 13),
-                                  (16, 32, 14, 14), (32, 32, 8, 8), (4, 12, 1, 9), (4, 4, 9, 1)] {
-            let conv = Conv2D(name: "c\(cin)x\(cout)@\(h)x\(w)", inChannels: cin, outChannels: cout, kernel: 3, stride: 1, padding: 1)
+        for (cin, cout, h, w, stride) in [(4, 4, 5, 5, 1), (3, 8, 7, 7, 1), (1, 16, 28, 28, 1), (16, 16, 32, 32, 1), (8, 4, 6, 13, 1),
+                                          (16, 32, 14, 14, 1), (32, 32, 8, 8, 1), (4, 12, 1, 9, 1), (4, 4, 9, 1, 1),
+                                          (16, 32, 32, 32, 2), (32, 64, 14, 14, 2), (32, 64, 7, 7, 2), (3, 8, 9, 10, 2),
+                                          (4, 4, 1, 17, 2), (4, 8, 2, 2, 2)] {
+            let conv = Conv2D(name: "c\(cin)x\(cout)@\(h)x\(w)s\(stride)", inChannels: cin, outChannels: cout, kernel: 3, stride: stride, padding: 1)
             for i in 0..<conv.weight.value.count { conv.weight.value.data[i] = rng.normal() * 0.3 }
             let x = GradCheck.randomTensor([3, cin, h, w], &rng)
-            let dy = GradCheck.randomTensor([3, cout, h, w], &rng)
+            let dy = GradCheck.randomTensor([3, cout, (h - 1) / stride + 1, (w - 1) / stride + 1], &rng)
             let a = try pass(conv, x, dy, direct: false)
             let b = try pass(conv, x, dy, direct: true)
             assertClose(b.0, a.0, conv.name + " output")
@@ -45,13 +47,15 @@ final class Conv3x3DirectTests: XCTestCase {
 
     func testDirectKernelsAgainstFiniteDifferences() throws {
         var rng = SeededRNG(seed: 12)
-        let conv = Conv2D(name: "direct", inChannels: 4, outChannels: 8, kernel: 3, stride: 1, padding: 1)
-        for i in 0..<conv.weight.value.count { conv.weight.value.data[i] = rng.normal() * 0.3 }
-        let x = GradCheck.randomTensor([2, 4, 6, 11], &rng)
-        try GradCheck.check("direct dx", target: x, forward: { try conv.forward(x, mode: .train).copy() },
-                            backward: { try conv.backward($0) })
-        try GradCheck.check("direct dw", target: conv.weight.value, forward: { try conv.forward(x, mode: .train).copy() },
-                            backward: { dy in _ = try conv.backward(dy); return conv.weight.grad })
+        for stride in [1, 2] {
+            let conv = Conv2D(name: "direct s\(stride)", inChannels: 4, outChannels: 8, kernel: 3, stride: stride, padding: 1)
+            for i in 0..<conv.weight.value.count { conv.weight.value.data[i] = rng.normal() * 0.3 }
+            let x = GradCheck.randomTensor([2, 4, 6, 11], &rng)
+            try GradCheck.check(conv.name + " dx", target: x, forward: { try conv.forward(x, mode: .train).copy() },
+                                backward: { try conv.backward($0) })
+            try GradCheck.check(conv.name + " dw", target: conv.weight.value, forward: { try conv.forward(x, mode: .train).copy() },
+                                backward: { dy in _ = try conv.backward(dy); return conv.weight.grad })
+        }
     }
 
     func testDirectKernelsAreIndependentOfWorkerCount() throws {

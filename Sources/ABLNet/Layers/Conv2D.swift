@@ -10,8 +10,9 @@
 /// kh*kw times the activations) for dW += dy * col^T, and when the input gradient is wanted,
 /// dcol = W^T * dy, scattered back by col2im.
 ///
-/// The 3x3, stride-1, padding-1 shape (most of a ResNet's FLOPs) takes the direct kernels of
-/// `Conv3x3Direct` instead: no im2col, no BLAS call, forward, input and weight gradients alike.
+/// The 3x3, padding-1 shapes with stride 1 or 2 (nearly all of a ResNet's FLOPs) take the direct
+/// kernels of `Conv3x3Direct` instead: no im2col, no BLAS call, for the forward and the weight
+/// gradient, and for the input gradient at stride 1.
 public final class Conv2D: Layer {
     public let name: String
     public let inChannels, outChannels, kernel, stride, padding: Int
@@ -40,6 +41,8 @@ public final class Conv2D: Layer {
 
     /// Use the direct 3x3 kernels where they apply (`abl bench --conv im2col` turns them off to compare).
     nonisolated(unsafe) public static var directKernels = true
+    /// Let stride-2 layers take the direct forward too (`abl bench --conv direct-stride1` turns it off).
+    nonisolated(unsafe) public static var directStride2 = true
 
     /// Images per pass of the direct kernels, padded side by side: the weight gradient's lane sums
     /// are paid once per chunk, and small planes fill whole register tiles across images.
@@ -48,7 +51,8 @@ public final class Conv2D: Layer {
 
     /// Whether this layer's forward and weight gradient take the direct 3x3 kernels.
     private var direct: Bool {
-        Conv2D.directKernels && Conv3x3Direct.applies(kernel: kernel, stride: stride, padding: padding, outChannels: outChannels)
+        Conv2D.directKernels && (stride == 1 || Conv2D.directStride2)
+            && Conv3x3Direct.applies(kernel: kernel, stride: stride, padding: padding, outChannels: outChannels)
     }
 
     public init(name: String, inChannels: Int, outChannels: Int, kernel: Int, stride: Int = 1, padding: Int = 0, bias: Bool = false) {
@@ -131,49 +135,52 @@ public final class Conv2D: Layer {
         } }
     }
 
-    /// Padded-plane buffers for each worker (`Conv3x3Direct`).
-    private func directWorkspace(_ workers: Int, _ h: Int, _ w: Int, dy: Bool, images: Int = 1) {
-        let plane = Conv3x3Direct.paddedPlane(h, w)
-        while xPad.count < workers { xPad.append(Tensor(shape: [0])); dyPad.append(Tensor(shape: [0])) }
-        for k in 0..<workers {
-            xPad[k].reshape(to: [images * inChannels * plane])
-            if dy { dyPad[k].reshape(to: [images * outChannels * plane]) }
+    /// Padded-plane buffers for each worker (`Conv3x3Direct`): `images` padded inputs and, for
+    /// the backward, as many padded output gradients.
+    private func directWorkspace(_ layout: Conv3x3Direct.Layout, dy: Bool, images: Int) {
+        while xPad.count < Engine.workers { xPad.append(Tensor(shape: [0])); dyPad.append(Tensor(shape: [0])) }
+        for k in 0..<Engine.workers {
+            xPad[k].reshape(to: [images * inChannels * layout.plane])
+            if dy { dyPad[k].reshape(to: [images * outChannels * layout.outputLayout.plane]) }
         }
     }
 
-    /// Forward through the direct 3x3 kernel, one image at a time on each worker.
+    /// Forward through the direct 3x3 kernel, a chunk of images at a time on each worker.
     private func forwardDirect(_ x: Tensor) {
-        let (h, w) = (x.shape[2], x.shape[3]), inSize = inChannels * h * w, outSize = outChannels * h * w
+        let layout = Conv3x3Direct.Layout(h: x.shape[2], w: x.shape[3], stride: stride)
+        let inSize = inChannels * layout.h * layout.w, outSize = outChannels * layout.ho * layout.wo
         packed.reshape(to: [weight.value.count])
         Conv3x3Direct.pack(weight.value.data, cout: outChannels, cin: inChannels, into: packed.data)
-        let chunk = Conv2D.directChunk, plane = Conv3x3Direct.paddedPlane(h, w)
-        directWorkspace(Engine.workers, h, w, dy: false, images: chunk)
+        let chunk = Conv2D.directChunk
+        directWorkspace(layout, dy: false, images: chunk)
         let xp = UnsafeSendable(x.data), yp = UnsafeSendable(output.data), wp = UnsafeSendable(packed.data)
         let (cin, cout) = (inChannels, outChannels)
         Engine.parallelRanges(x.shape[0]) { worker, range in
             let pad = xPad[worker].data
             for first in Swift.stride(from: range.lowerBound, to: range.upperBound, by: chunk) {
                 let m = min(chunk, range.upperBound - first)
-                for j in 0..<m { Conv3x3Direct.pad(xp.value + (first + j) * inSize, channels: cin, h, w, into: pad + j * cin * plane) }
-                Conv3x3Direct.forward(xp: pad, cin: cin, h: h, w: w, images: m, wp: wp.value, cout: cout, y: yp.value + first * outSize)
+                for j in 0..<m { Conv3x3Direct.pad(xp.value + (first + j) * inSize, channels: cin, layout, into: pad + j * cin * layout.plane) }
+                Conv3x3Direct.forward(xp: pad, cin: cin, layout: layout, images: m, wp: wp.value, cout: cout, y: yp.value + first * outSize)
             }
         }
     }
 
     /// Weight gradient (and, when wanted, input gradient) through the direct 3x3 kernels. The
-    /// input gradient is the forward kernel run on padded dy with the flipped, transposed weights;
-    /// it needs inChannels % 4 == 0 (the first layer of an RGB or grey network does not, and takes
-    /// the im2col path for dx only, `backwardIm2col` with wantDW false).
+    /// input gradient of a stride-1 layer is the forward kernel run on padded dy with the flipped,
+    /// transposed weights; it needs inChannels % 4 == 0. The others (a stride-2 layer, the first
+    /// layer of an RGB or grey network) take the im2col path for dx only (`backwardIm2col` with
+    /// wantDW false).
     private func backwardDirect(_ x: Tensor, _ dy: Tensor, wantDx: Bool) {
-        let (n, h, w) = (x.shape[0], x.shape[2], x.shape[3]), inSize = inChannels * h * w, outSize = outChannels * h * w
+        let layout = Conv3x3Direct.Layout(h: x.shape[2], w: x.shape[3], stride: stride), out = layout.outputLayout
+        let n = x.shape[0], inSize = inChannels * layout.h * layout.w, outSize = outChannels * layout.ho * layout.wo
         let (cin, cout) = (inChannels, outChannels)
-        let directDx = wantDx && cin % 4 == 0
+        let directDx = wantDx && stride == 1 && cin % 4 == 0
         if directDx {
             packedT.reshape(to: [weight.value.count])
             Conv3x3Direct.packTransposed(weight.value.data, cout: cout, cin: cin, into: packedT.data)
         }
-        let chunk = Conv2D.directChunk, plane = Conv3x3Direct.paddedPlane(h, w)
-        directWorkspace(Engine.workers, h, w, dy: true, images: chunk)
+        let chunk = Conv2D.directChunk
+        directWorkspace(layout, dy: true, images: chunk)
         while dWPartials.count < Engine.workers { dWPartials.append(Tensor(shape: [0])) }
         for k in 0..<Engine.workers { dWPartials[k].reshape(to: weight.value.shape) }
         let xp = UnsafeSendable(x.data), dyp = UnsafeSendable(dy.data), dxp = UnsafeSendable(dx.data)
@@ -185,12 +192,12 @@ public final class Conv2D: Layer {
             for first in Swift.stride(from: range.lowerBound, to: range.upperBound, by: chunk) {
                 let m = min(chunk, range.upperBound - first)
                 for j in 0..<m {
-                    Conv3x3Direct.pad(xp.value + (first + j) * inSize, channels: cin, h, w, into: xpad + j * cin * plane)
-                    Conv3x3Direct.pad(dyp.value + (first + j) * outSize, channels: cout, h, w, into: dpad + j * cout * plane)
+                    Conv3x3Direct.pad(xp.value + (first + j) * inSize, channels: cin, layout, into: xpad + j * cin * layout.plane)
+                    Conv3x3Direct.pad(dyp.value + (first + j) * outSize, channels: cout, out, into: dpad + j * cout * out.plane)
                 }
-                Conv3x3Direct.weightGradient(xp: xpad, cin: cin, h: h, w: w, images: m, dyp: dpad, cout: cout, dw: dW)
+                Conv3x3Direct.weightGradient(xp: xpad, cin: cin, layout: layout, images: m, dyp: dpad, cout: cout, dw: dW)
                 if directDx {
-                    Conv3x3Direct.forward(xp: dpad, cin: cout, h: h, w: w, images: m, wp: wtp.value, cout: cin, y: dxp.value + first * inSize)
+                    Conv3x3Direct.forward(xp: dpad, cin: cout, layout: out, images: m, wp: wtp.value, cout: cin, y: dxp.value + first * inSize)
                 }
             }
         }
@@ -204,7 +211,11 @@ public final class Conv2D: Layer {
         }
         let n = x.shape[0], hw = output.shape[2] * output.shape[3], outSize = outChannels * hw
         if computeInputGradient { dx.reshape(to: x.shape) }
-        if direct {
+        // A stride-2 layer's input gradient needs im2col's columns anyway (col2im), and with them
+        // its weight gradient is one more sgemm: measured faster than the direct weight gradient
+        // plus im2col for dx (docs/BENCHMARKS.md), so only stride 1 takes the direct backward
+        // (or a stride-2 layer whose dx is not wanted).
+        if direct && (stride == 1 || !computeInputGradient) {
             backwardDirect(x, dy, wantDx: computeInputGradient)
         } else {
             backwardIm2col(x, dy, wantDx: computeInputGradient, wantDW: true)

@@ -25,7 +25,7 @@ struct Bench: ParsableCommand {
     @Option(help: "Output columns per convolution sgemm call (1: one image per call, the default).")
     var convColumns = 1
 
-    @Option(help: "3x3 stride-1 convolutions: direct (the default: Conv3x3Direct) or im2col (im2col + sgemm, to compare).")
+    @Option(help: "3x3 convolutions: direct (the default: Conv3x3Direct at stride 1 and 2), direct-stride1 (stride-2 layers on im2col) or im2col (im2col + sgemm everywhere), to compare.")
     var conv = "direct"
 
     @Option(help: "Images per weight-gradient pass of the direct 3x3 kernels.")
@@ -36,14 +36,15 @@ struct Bench: ParsableCommand {
 
     func validate() throws {
         guard Architecture(rawValue: model) != nil else { throw ValidationError("unknown model \(model); one of \(Architecture.allCases.map(\.rawValue))") }
-        guard ["direct", "im2col"].contains(conv) else { throw ValidationError("--conv is direct or im2col, not \(conv)") }
+        guard ["direct", "direct-stride1", "im2col"].contains(conv) else { throw ValidationError("--conv is direct, direct-stride1 or im2col, not \(conv)") }
         guard batch > 0, steps > 0 else { throw ValidationError("batch and steps must be positive") }
     }
 
     func run() throws {
         Engine.configure(workers: threads ?? ProcessInfo.processInfo.activeProcessorCount)
         Conv2D.targetColumns = convColumns
-        Conv2D.directKernels = conv == "direct"
+        Conv2D.directKernels = conv != "im2col"
+        Conv2D.directStride2 = conv == "direct"
         Conv2D.directChunk = max(1, directChunk)
         if !json { print("OpenBLAS core \(BLAS.coreName), engine workers \(Engine.workers) (OpenBLAS single-threaded inside each)") }
         for spec in inputs.split(separator: ",") {
