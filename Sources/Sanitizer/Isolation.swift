@@ -4,13 +4,28 @@ import Foundation
 public enum IsolationStrategy: String, Sendable, CaseIterable {
     /// The reference: the fraction p of all samples with the lowest loss.
     case lowestLoss = "lowest-loss"
-    /// Uses the backdoor's second weakness (it is tied to one class). The target class is the
-    /// label whose losses spread widest, log(median / 5th percentile): its samples are a mix of
-    /// backdoored ones, learned far faster than anything else, and its clean ones. Then the
-    /// fraction p of the whole set with the lowest loss among the samples of that label is
-    /// isolated. (Counting labels among the lowest losses instead fails on Fashion-MNIST:
-    /// clean Trousers are learned as fast as the trigger.)
+    /// Uses the backdoor's second weakness (it is tied to one class). The target class is
+    /// inferred from each label's losses (`TargetStatistic`): its samples are a mix of backdoored
+    /// ones, learned far faster than anything else, and its clean ones. Then the fraction p of
+    /// the whole set with the lowest loss among the samples of that label is isolated.
+    /// (Counting labels among the lowest losses instead fails on Fashion-MNIST: clean Trousers
+    /// are learned as fast as the trigger.)
     case targetAware = "target-aware"
+}
+
+/// How target-aware isolation tells the target label from the others (this project's variants).
+public enum TargetStatistic: String, Sendable, CaseIterable {
+    /// The distance between the two modes of a two-component Gaussian mixture fitted to the
+    /// label's log-losses (`LossMixture`: high mean minus low mean): the target label holds two
+    /// populations, the backdoored samples far below its clean ones, while a clean label's losses
+    /// form one mode, however easy or hard the class. It does not depend on the share of the
+    /// label that is poisoned. A mixture whose smaller component holds under 2 % of the label
+    /// (a handful of outliers) counts as one mode (gap 0).
+    case modeGap = "mode-gap"
+    /// log(median / 5th percentile) of the label's losses: the first statistic. It fails once
+    /// more than half of the target label is poisoned (a clean-label attack on 80 % of its class:
+    /// the median then lies in the backdoor's mode).
+    case spread
 }
 
 public enum Isolation {
@@ -20,6 +35,10 @@ public enum Isolation {
         public var inferredTarget: Int?
         /// Per class, log(median loss / 5th-percentile loss) (target-aware only).
         public var classSpread: [Int: Double] = [:]
+        /// Per class, the gap between the modes of its log-loss mixture (target-aware only).
+        public var classModeGap: [Int: Double] = [:]
+        /// The statistic that chose the target (target-aware only).
+        public var targetStatistic: TargetStatistic? = nil
         /// The mixture that set the count (adaptive target-aware isolation only).
         public var mixture: LossMixture? = nil
     }
@@ -27,15 +46,32 @@ public enum Isolation {
     /// log(median / 5th percentile) of each label's losses (labels with fewer than 20 samples
     /// are left out: their percentiles mean little).
     public static func classSpread(losses: [Float], labels: [Int]) -> [Int: Double] {
-        var byClass: [Int: [Float]] = [:]
-        for (l, y) in zip(losses, labels) { byClass[y, default: []].append(l) }
         var out: [Int: Double] = [:]
-        for (c, ls) in byClass where ls.count >= 20 {
+        for (c, ls) in byLabel(losses: losses, labels: labels) {
             let sorted = ls.sorted()
             func q(_ f: Double) -> Double { max(Double(sorted[Int(f * Double(sorted.count - 1))]), 1e-12) }
             out[c] = log(q(0.5)) - log(q(0.05))
         }
         return out
+    }
+
+    /// Samples per label (labels with fewer than 20 samples are left out, as in `classSpread`).
+    static func byLabel(losses: [Float], labels: [Int]) -> [Int: [Float]] {
+        var byClass: [Int: [Float]] = [:]
+        for (l, y) in zip(losses, labels) { byClass[y, default: []].append(l) }
+        return byClass.filter { $0.value.count >= 20 }
+    }
+
+    /// The mixture on each label's log-losses and the gap between its modes (see
+    /// `TargetStatistic.modeGap`).
+    public static func classModeGap(losses: [Float], labels: [Int]) -> (gap: [Int: Double], mixtures: [Int: LossMixture]) {
+        var gap: [Int: Double] = [:], mixtures: [Int: LossMixture] = [:]
+        for (c, ls) in byLabel(losses: losses, labels: labels) {
+            guard let m = LossMixture.fit(ls) else { gap[c] = 0; continue }
+            mixtures[c] = m
+            gap[c] = min(m.weight0, 1 - m.weight0) < 0.02 ? 0 : m.mean1 - m.mean0
+        }
+        return (gap, mixtures)
     }
 
     /// Number of samples a ratio isolates: round(ratio * count), at least 1.
@@ -50,7 +86,8 @@ public enum Isolation {
     /// the inferred target label whose log-loss lies below the boundary of a two-component
     /// mixture fitted to that label's log-losses (`LossMixture`), at least `ratio` and at most
     /// `maxRatio` of the training set.
-    public static func select(losses: [Float], labels: [Int], ratio: Double, strategy: IsolationStrategy, maxRatio: Double? = nil) -> Selection {
+    public static func select(losses: [Float], labels: [Int], ratio: Double, strategy: IsolationStrategy, maxRatio: Double? = nil,
+                              targetStatistic: TargetStatistic = .modeGap) -> Selection {
         let k = count(ratio: ratio, of: losses.count)
         let ranked = ranking(losses)
         switch strategy {
@@ -58,18 +95,27 @@ public enum Isolation {
             return Selection(indices: Array(ranked.prefix(k)), inferredTarget: nil)
         case .targetAware:
             let spread = classSpread(losses: losses, labels: labels)
-            guard let target = spread.max(by: { $0.value != $1.value ? $0.value < $1.value : $0.key > $1.key })?.key else {
+            let (gap, mixtures) = classModeGap(losses: losses, labels: labels)
+            let score = targetStatistic == .modeGap ? gap : spread
+            // the highest score; ties go to the lowest label
+            guard let target = score.max(by: { $0.value != $1.value ? $0.value < $1.value : $0.key > $1.key })?.key else {
                 return Selection(indices: Array(ranked.prefix(k)), inferredTarget: nil)
             }
+            var sel = Selection(indices: [], inferredTarget: target, classSpread: spread, classModeGap: gap, targetStatistic: targetStatistic)
             let ofTarget = ranked.filter { labels[$0] == target }
-            guard let maxRatio else { return Selection(indices: Array(ofTarget.prefix(k)), inferredTarget: target, classSpread: spread) }
-            let mixture = LossMixture.fit(ofTarget.map { losses[$0] })
+            guard let maxRatio else {
+                sel.indices = Array(ofTarget.prefix(k))
+                return sel
+            }
+            let mixture = mixtures[target]
             var n = k
             if let b = mixture?.boundary {
                 n = ofTarget.lazy.filter { log(max(Double(losses[$0]), 1e-12)) < b }.count
             }
             n = max(k, min(n, count(ratio: maxRatio, of: losses.count)))
-            return Selection(indices: Array(ofTarget.prefix(n)), inferredTarget: target, classSpread: spread, mixture: mixture)
+            sel.indices = Array(ofTarget.prefix(n))
+            sel.mixture = mixture
+            return sel
         }
     }
 }

@@ -1,3 +1,4 @@
+import ABLNet
 import XCTest
 @testable import Sanitizer
 
@@ -37,10 +38,36 @@ final class ObjectiveAndIsolationTests: XCTestCase {
         for i in 0..<40 { losses.append(1 + Float(i) * 0.01); labels.append(0) }
         // lowest-loss alone would pick the easy class 1
         XCTAssertTrue(Isolation.select(losses: losses, labels: labels, ratio: 0.1, strategy: .lowestLoss).indices.allSatisfy { labels[$0] == 1 })
-        let sel = Isolation.select(losses: losses, labels: labels, ratio: 0.1, strategy: .targetAware)
-        XCTAssertEqual(sel.inferredTarget, 2)
-        XCTAssertEqual(sel.indices, Array(40..<52))     // the 12 lowest-loss samples labelled 2, lowest first
-        XCTAssertGreaterThan(sel.classSpread[2]!, sel.classSpread[1]!)
+        for statistic in TargetStatistic.allCases {
+            let sel = Isolation.select(losses: losses, labels: labels, ratio: 0.1, strategy: .targetAware, targetStatistic: statistic)
+            XCTAssertEqual(sel.inferredTarget, 2, statistic.rawValue)
+            XCTAssertEqual(sel.indices, Array(40..<52), statistic.rawValue)     // the 12 lowest-loss samples labelled 2, lowest first
+            XCTAssertGreaterThan(sel.classSpread[2]!, sel.classSpread[1]!)
+            XCTAssertGreaterThan(sel.classModeGap[2]!, sel.classModeGap[1]!)
+        }
+    }
+
+    func testModeGapFindsATargetLabelThatIsMostlyPoisoned() {
+        // A clean-label attack poisons 80 % of the target class: label 0's median lies in the
+        // backdoor's mode, so its log(p50/p05) spread is narrow, while label 1, a clean class with
+        // one wide skewed mode of easy samples, spreads wider. The mixture's mode gap still sees
+        // label 0's two populations.
+        var rng = SeededRNG(seed: 21)
+        var losses: [Float] = [], labels: [Int] = []
+        func sample(_ mean: Double, _ sd: Double) -> Float { Float(exp(mean + sd * Double(rng.normal()))) }
+        for i in 0..<500 { losses.append(i < 400 ? sample(-6, 0.5) : sample(-0.5, 0.5)); labels.append(0) }
+        for _ in 0..<500 {
+            let z: Double = abs(Double(rng.normal()))
+            losses.append(Float(exp(-4 - 2 * z))); labels.append(1)
+        }
+        for c in 2...4 { for _ in 0..<500 { losses.append(sample(-1, 0.6)); labels.append(c) } }
+        let spread = Isolation.select(losses: losses, labels: labels, ratio: 0.05, strategy: .targetAware, targetStatistic: .spread)
+        XCTAssertEqual(spread.inferredTarget, 1, "the spread statistic is fooled (the reason for the mode gap)")
+        let gap = Isolation.select(losses: losses, labels: labels, ratio: 0.05, strategy: .targetAware, maxRatio: 0.5)
+        XCTAssertEqual(gap.targetStatistic, .modeGap)
+        XCTAssertEqual(gap.inferredTarget, 0)
+        XCTAssertTrue(gap.indices.allSatisfy { $0 < 400 }, "only the backdoor's mode is isolated")
+        XCTAssertGreaterThan(gap.indices.count, 380)
     }
 
 }

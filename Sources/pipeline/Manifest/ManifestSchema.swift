@@ -236,6 +236,8 @@ enum ManifestSchema {
             .optional("ratio", .number, default: .number(0.01), "p, the fraction of the training set isolated", [.range(0, 1, openLo: true, openHi: true)]),
             .optional("strategy", .choice(["lowest-loss", "target-aware"]), default: .string("lowest-loss"),
                       "lowest-loss: the reference; target-aware: infer the target class from the lowest losses and isolate only samples of that label"),
+            .optional("target_statistic", .choice(["mode-gap", "spread"]), default: .string("mode-gap"),
+                      "target-aware only, how the target label is inferred (this project's variants): mode-gap, the label whose log-losses split into the two most distant modes (a two-component Gaussian mixture); spread, the label with the widest log(median / 5th percentile), which fails once more than half the target label is poisoned (clean-label attacks)"),
             .optional("max_ratio", .number, default: nil,
                       "adaptive isolation (target-aware only, this project's variant): isolate every sample of the inferred target label in the low-loss mode of a two-component Gaussian mixture on its log-losses, at least `ratio` and at most this fraction of the training set; absent: exactly `ratio`",
                       [.range(0, 1, openLo: true, openHi: true)]),

@@ -17,6 +17,7 @@ enum HTMLReport {
         let cleanTrain: DatasetSplit        // ingested training split (for the gallery)
         let classNames: [String]
         let strategy: IsolationStrategy
+        let targetStatistic: TargetStatistic
     }
 
     static let fractions = [0.005, 0.01, 0.02, 0.03, 0.05, 0.075, 0.1, 0.15, 0.2]
@@ -25,7 +26,7 @@ enum HTMLReport {
     static func precisionRecall(_ i: Inputs) -> [(fraction: Double, precision: Double, recall: Double)] {
         guard let p = i.poisoned else { return [] }
         return fractions.map { f in
-            let sel = Isolation.select(losses: i.losses, labels: i.labels, ratio: f, strategy: i.strategy)
+            let sel = Isolation.select(losses: i.losses, labels: i.labels, ratio: f, strategy: i.strategy, targetStatistic: i.targetStatistic)
             let pr = Metrics.isolationPrecisionRecall(isolated: sel.indices, poisoned: p)
             return (f, pr.precision, pr.recall)
         }
@@ -77,7 +78,7 @@ enum HTMLReport {
         }
         h += "</table>"
         let iso = r["isolation"] ?? .null
-        h += "<p>Isolation: \(iso["count"]?.intValue ?? 0) samples (p = \(iso["ratio"]?.doubleValue ?? 0), \(SVGChart.esc(iso["strategy"]?.stringValue ?? ""))\(iso["inferred_target"]?.intValue.map { ", inferred target \($0)" } ?? "")), precision \(pct(iso["precision"])), recall \(pct(iso["recall"])).</p>"
+        h += "<p>Isolation: \(iso["count"]?.intValue ?? 0) samples (p = \(iso["ratio"]?.doubleValue ?? 0), \(SVGChart.esc(iso["strategy"]?.stringValue ?? ""))\(iso["inferred_target"]?.intValue.map { ", inferred target \($0)" } ?? "")\(iso["target_statistic"]?.stringValue.map { " by " + SVGChart.esc($0) } ?? "")), precision \(pct(iso["precision"])), recall \(pct(iso["recall"])).</p>"
 
         h += "<h2>Training curves</h2><div class=\"charts\">"
         let palette = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd"]

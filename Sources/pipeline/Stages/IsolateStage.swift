@@ -8,8 +8,9 @@ import Sanitizer
 struct IsolateStage: Stage {
     let name = "isolate"
     let upstream = ["poison"]
-    /// 2: target-aware isolation infers the target from the classes' loss spread; 3: wall times in the volatile timing.json.
-    let formatVersion = 3
+    /// 2: target-aware isolation infers the target from the classes' loss spread; 3: wall times in
+    /// the volatile timing.json; 4: `target_statistic` (mode gap by default), `class_mode_gap`.
+    let formatVersion = 4
 
     func parameters(_ m: Manifest) -> JSON { .object(["model": m.section("model"), "isolate": m.section("isolate"), "seed": m.resolved["seed"]!]) }
     func externalInputs(_ m: Manifest) -> [String] { [] }
@@ -43,7 +44,8 @@ struct IsolateStage: Stage {
         let ratio = s["ratio"]!.doubleValue!
         let maxRatio = s["max_ratio"]?.doubleValue
         let sel = Isolation.select(losses: losses, labels: train.labels, ratio: ratio,
-                                   strategy: IsolationStrategy(rawValue: s["strategy"]!.stringValue!) ?? .lowestLoss, maxRatio: maxRatio)
+                                   strategy: IsolationStrategy(rawValue: s["strategy"]!.stringValue!) ?? .lowestLoss, maxRatio: maxRatio,
+                                   targetStatistic: TargetStatistic(rawValue: s["target_statistic"]!.stringValue!) ?? .modeGap)
         let effective = TrainingSupport.round4(Double(sel.indices.count) / Double(max(1, train.count)))
         var info: [String: JSON] = ["ratio": .number(maxRatio == nil ? ratio : effective), "count": .number(Double(sel.indices.count)),
                                     "strategy": .string(s["strategy"]!.stringValue!), "granularity": .string(granularity.rawValue)]
@@ -57,10 +59,14 @@ struct IsolateStage: Stage {
             info["adaptive"] = .object(a)
             ctx.log(String(format: "adaptive isolation: %d samples (%.2f%% of the training set)", sel.indices.count, effective * 100))
         }
-        if let t = sel.inferredTarget { info["inferred_target"] = .number(Double(t)) }
-        if !sel.classSpread.isEmpty {
-            info["class_spread"] = .object(Dictionary(uniqueKeysWithValues: sel.classSpread.map { (String($0.key), JSON.number(($0.value * 1000).rounded() / 1000)) }))
+        if let t = sel.inferredTarget {
+            info["inferred_target"] = .number(Double(t))
+            ctx.log("target-aware isolation: inferred target label \(t) (\(sel.targetStatistic?.rawValue ?? ""))")
         }
+        if let st = sel.targetStatistic { info["target_statistic"] = .string(st.rawValue) }
+        func byClass(_ d: [Int: Double]) -> JSON { .object(Dictionary(uniqueKeysWithValues: d.map { (String($0.key), JSON.number(($0.value * 1000).rounded() / 1000)) })) }
+        if !sel.classSpread.isEmpty { info["class_spread"] = byClass(sel.classSpread) }
+        if !sel.classModeGap.isEmpty { info["class_mode_gap"] = byClass(sel.classModeGap) }
         if let p = train.poison {
             let pr = Metrics.isolationPrecisionRecall(isolated: sel.indices, poisoned: p.poisoned)
             info["precision"] = .number(TrainingSupport.round4(pr.precision))

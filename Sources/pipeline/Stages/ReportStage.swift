@@ -109,7 +109,8 @@ struct ReportStage: Stage {
         let html = try HTMLReport.render(HTMLReport.Inputs(
             report: report, losses: losses, poisoned: poisonedData.train.poison?.poisoned, labels: poisonedData.train.labels,
             isolated: isolated, train: poisonedData.train, cleanTrain: cleanTrain, classNames: poisonedData.classNames,
-            strategy: IsolationStrategy(rawValue: m.section("isolate")["strategy"]?.stringValue ?? "lowest-loss") ?? .lowestLoss))
+            strategy: IsolationStrategy(rawValue: m.section("isolate")["strategy"]?.stringValue ?? "lowest-loss") ?? .lowestLoss,
+            targetStatistic: TargetStatistic(rawValue: m.section("isolate")["target_statistic"]?.stringValue ?? "mode-gap") ?? .modeGap))
         try AtomicFile.write(Data(html.utf8), to: ctx.workFolder + "/report.html")
         let sheet = ContactSheet.render(poisonedData.train, indices: Array(isolated.prefix(400)), columns: 20)
         try PNGCodec.write(pixels: sheet.pixels, width: sheet.width, height: sheet.height, channels: 3, to: ctx.workFolder + "/contact_sheet.png")
@@ -138,7 +139,7 @@ struct ReportStage: Stage {
         }
         let i = r["isolation"] ?? .null
         s += "\nIsolation: \(i["count"]?.intValue ?? 0) samples (p = \(i["ratio"]?.doubleValue ?? 0), \(i["strategy"]?.stringValue ?? "?"), LGA \(i["granularity"]?.stringValue ?? "?")"
-        if let t = i["inferred_target"]?.intValue { s += ", inferred target \(t)" }
+        if let t = i["inferred_target"]?.intValue { s += ", inferred target \(t)" + (i["target_statistic"]?.stringValue.map { " by \($0)" } ?? "") }
         if let a = i["adaptive"], a != .null {
             s += ", adaptive count between \(a["min_ratio"]?.doubleValue ?? 0) and \(a["max_ratio"]?.doubleValue ?? 0) of the set"
             if let b = a["boundary_loss"]?.doubleValue { s += String(format: ", loss boundary %.4g", b) }
