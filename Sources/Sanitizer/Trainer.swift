@@ -88,12 +88,15 @@ public final class Trainer {
     /// One epoch of the paper's joint objective: every step descends on a batch of `clean` and
     /// ascends on a batch of `isolated` (cycled), loss(D_c) - lambda * loss(D_b), in one forward
     /// pass so that BatchNorm sees both kinds of samples. Returns the mean objective.
-    /// With `cap`, isolated samples whose loss exceeds it get no ascent (see `Objective.ascent`).
-    /// With `flatten`, the isolated samples are moved toward the uniform distribution (weight
-    /// +lambda/n_b) instead of ascended (see `Objective.flatten`).
-    /// With `complement`, they are pushed away from their (target) label (see `Objective.complement`).
-    public func jointEpoch(_ split: DatasetSplit, clean: [Int], isolated: [Int], lambda: Float, cap: Float? = nil, flatten: Bool = false,
-                           complement: Bool = false, lr: Float, augment: Augmentation, shuffle: Bool, stage: String, epoch: Int) throws -> Double {
+    /// `unlearning` says what the isolated samples get: `.ascent(cap:)` (the paper's; with a cap,
+    /// isolated samples whose loss exceeds it get no ascent), or an objective with its own
+    /// gradient target, `.flatten` (toward the uniform distribution) or `.complement` (away from
+    /// their label), both with weight +lambda/n_b.
+    public func jointEpoch(_ split: DatasetSplit, clean: [Int], isolated: [Int], lambda: Float, unlearning: Objective = .ascent(cap: nil),
+                           lr: Float, augment: Augmentation, shuffle: Bool, stage: String, epoch: Int) throws -> Double {
+        let isolatedTarget = unlearning.target
+        var cap: Float? = nil
+        if case .ascent(let c) = unlearning { cap = c }
         guard !clean.isEmpty, !isolated.isEmpty else { throw TrainingError.invalid("\(stage): joint unlearning needs clean and isolated samples") }
         let order = shuffle ? rng.permutation(clean.count).map { clean[$0] } : clean
         var isoOrder = rng.permutation(isolated.count).map { isolated[$0] }
@@ -112,10 +115,10 @@ public final class Trainer {
             do {
                 total += Double(try step(split, indices: idx[...], labels: idx.map { split.labels[$0] }, augment: augment, lr: lr,
                                          context: "\(stage) epoch \(epoch)",
-                                         targets: flatten || complement ? (0..<idx.count).map { $0 < c.count ? .label : (flatten ? .uniform : .notLabel) } : nil) { losses in
+                                         targets: isolatedTarget.map { t in (0..<idx.count).map { $0 < c.count ? .label : t } }) { losses in
                     let w = (0..<losses.count).map { i -> Float in
                         if i < c.count { return 1 / nc }
-                        if flatten || complement { return lambda / nb }
+                        if isolatedTarget != nil { return lambda / nb }
                         if let cap, losses[i] >= cap { return 0 }
                         return -lambda / nb
                     }

@@ -58,7 +58,7 @@ final class UnlearningTests: XCTestCase {
         let rest = (0..<d.split.count).filter { !poisonedSet.contains($0) }
         let isoBefore = try meanLoss(net, d.split, d.poisoned), restBefore = try meanLoss(net, d.split, rest)
         for e in 1...2 {
-            _ = try t.jointEpoch(d.split, clean: rest, isolated: d.poisoned, lambda: 1, cap: logf(4), lr: 0.01, augment: .none, shuffle: true, stage: "joint", epoch: e)
+            _ = try t.jointEpoch(d.split, clean: rest, isolated: d.poisoned, lambda: 1, unlearning: .ascent(cap: logf(4)), lr: 0.01, augment: .none, shuffle: true, stage: "joint", epoch: e)
         }
         XCTAssertGreaterThan(try meanLoss(net, d.split, d.poisoned), isoBefore)
         XCTAssertLessThanOrEqual(try meanLoss(net, d.split, rest), restBefore * 1.05 + 0.01)
@@ -71,7 +71,7 @@ final class UnlearningTests: XCTestCase {
         let rest = (0..<d.split.count).filter { !poisonedSet.contains($0) }
         let isoBefore = try meanLoss(net, d.split, d.poisoned), restBefore = try meanLoss(net, d.split, rest)
         for e in 1...3 {
-            _ = try t.jointEpoch(d.split, clean: rest, isolated: d.poisoned, lambda: 1, complement: true, lr: 0.01, augment: .none, shuffle: true, stage: "joint", epoch: e)
+            _ = try t.jointEpoch(d.split, clean: rest, isolated: d.poisoned, lambda: 1, unlearning: .complement, lr: 0.01, augment: .none, shuffle: true, stage: "joint", epoch: e)
         }
         XCTAssertGreaterThan(try meanLoss(net, d.split, d.poisoned), isoBefore)
         XCTAssertLessThanOrEqual(try meanLoss(net, d.split, rest), restBefore * 1.05 + 0.01)

@@ -35,8 +35,12 @@ struct UnlearnStage: Stage {
         let ftEpochs = s["finetune_epochs"]!.intValue!, ftLR = Float(s["finetune_lr"]!.doubleValue!), drop = s["finetune_lr_drop"]!.intValue!
         let joint = s["mode"]!.stringValue! == "joint"
         let cap = s["ascent_cap"]?.doubleValue.map { Float($0) }
-        let flatten = s["objective"]?.stringValue == "flatten", complement = s["objective"]?.stringValue == "complement"
-        let unlearnObjective: Objective = flatten ? .flatten : (complement ? .complement : .ascent(cap: cap))
+        let unlearnObjective: Objective
+        switch s["objective"]?.stringValue {
+        case "flatten": unlearnObjective = .flatten
+        case "complement": unlearnObjective = .complement
+        default: unlearnObjective = .ascent(cap: cap)
+        }
         let ftAug = TrainingSupport.augmentation(s["finetune_augment"]!.boolValue!)
         if ftEpochs > 0 {
             for e in 1...ftEpochs {
@@ -44,7 +48,7 @@ struct UnlearnStage: Stage {
                 let bar = ctx.progress("\(joint ? "joint" : "fine-tune") epoch \(e)/\(ftEpochs)", total: (rest.count + bs - 1) / bs)
                 let loss: Double
                 if joint {
-                    loss = try trainer.jointEpoch(train, clean: rest, isolated: isolated, lambda: Float(s["lambda"]!.doubleValue!), cap: cap, flatten: flatten, complement: complement, lr: lr,
+                    loss = try trainer.jointEpoch(train, clean: rest, isolated: isolated, lambda: Float(s["lambda"]!.doubleValue!), unlearning: unlearnObjective, lr: lr,
                                                   augment: ftAug, shuffle: true, stage: "unlearn (joint)", epoch: e)
                     bar.update((rest.count + bs - 1) / bs)
                 } else {
