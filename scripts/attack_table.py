@@ -13,8 +13,8 @@ def pct(v):
     return "n/a" if v is None else f"{100 * v:.2f}"
 
 
-print("| attack | label | poisoned (share of train) | surrogate CA | no-def CA | no-def ASR | ABL CA | ABL ASR | ABL RA | isolated | precision | recall | stage time (s) |")
-print("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
+print("| attack | label | poisoned (share of train) | surrogate CA | no-def CA | no-def ASR | ABL CA | ABL ASR | ABL RA | inferred target | isolated | precision | recall | stage time (s) |")
+print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
 for run in sys.argv[1:]:
     with open(f"{run}/report/report.json") as f:
         r = json.load(f)
@@ -24,4 +24,4 @@ for run in sys.argv[1:]:
     seconds = sum(s.get("duration_s") or 0 for s in r["stages"].values())
     print(f"| {a['name']} | {a['label_kind']} | {a['poisoned']} ({pct(a.get('poisoned_share_of_training_set'))} %) | {pct(surrogate) if surrogate is not None else '–'} "
           f"| {pct(nd.get('ca'))} | {pct(nd.get('asr'))} | {pct(abl.get('ca'))} | {pct(abl.get('asr'))} | {pct(abl.get('ra'))} "
-          f"| {i['count']} | {pct(i.get('precision'))} | {pct(i.get('recall'))} | {seconds:.0f} |")
+          f"| {i.get('inferred_target', '–')} | {i['count']} | {pct(i.get('precision'))} | {pct(i.get('recall'))} | {seconds:.0f} |")
