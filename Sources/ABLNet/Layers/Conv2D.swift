@@ -11,8 +11,9 @@
 /// dcol = W^T * dy, scattered back by col2im.
 ///
 /// The 3x3, padding-1 shapes with stride 1 or 2 (nearly all of a ResNet's FLOPs) take the direct
-/// kernels of `Conv3x3Direct` instead: no im2col, no BLAS call, for the forward and the weight
-/// gradient, and for the input gradient at stride 1.
+/// kernels of `Conv3x3Direct` instead, with no im2col and no BLAS call: the forward at both
+/// strides, the whole backward at stride 1 (the input gradient when inChannels % 4 == 0). A
+/// stride-2 layer's backward stays on im2col, whose columns serve both of its gradients.
 public final class Conv2D: Layer {
     public let name: String
     public let inChannels, outChannels, kernel, stride, padding: Int
@@ -167,9 +168,9 @@ public final class Conv2D: Layer {
 
     /// Weight gradient (and, when wanted, input gradient) through the direct 3x3 kernels. The
     /// input gradient of a stride-1 layer is the forward kernel run on padded dy with the flipped,
-    /// transposed weights; it needs inChannels % 4 == 0. The others (a stride-2 layer, the first
-    /// layer of an RGB or grey network) take the im2col path for dx only (`backwardIm2col` with
-    /// wantDW false).
+    /// transposed weights; it needs inChannels % 4 == 0, and the first layer of an RGB or grey
+    /// network, which has not, takes the im2col path for dx only (`backwardIm2col` with wantDW
+    /// false). Stride-2 layers come here only when dx is not wanted.
     private func backwardDirect(_ x: Tensor, _ dy: Tensor, wantDx: Bool) {
         let layout = Conv3x3Direct.Layout(h: x.shape[2], w: x.shape[3], stride: stride), out = layout.outputLayout
         let n = x.shape[0], inSize = inChannels * layout.h * layout.w, outSize = outChannels * layout.ho * layout.wo
