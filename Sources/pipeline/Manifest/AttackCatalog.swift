@@ -23,59 +23,70 @@ enum AttackCatalog {
         }
     }
 
-    /// The attack a resolved `attack` section describes, for a dataset of the given shape.
+    /// The attack a resolved `attack` section describes, for a dataset of the given shape. The
+    /// schema (`ManifestSchema.attack`) is the one source of every default: the resolved section
+    /// carries each field of its kind, so a missing one is reported, not filled in here.
     static func make(_ a: JSON, height: Int, width: Int, channels: Int, seed: UInt64) throws -> any Attack {
         func fail(_ r: String) -> Error { StageError.failed(stage: "poison", reason: r) }
-        let target = a["target"]?.intValue ?? 0, rate = a["rate"]?.doubleValue ?? 0.1
-        let mode = TargetMode(rawValue: a["mode"]?.stringValue ?? "all-to-one") ?? .allToOne
-        let base = RateBase(rawValue: a["rate_of"]?.stringValue ?? "target-class") ?? .targetClass
-        func int(_ k: String, _ d: Int) -> Int { a[k]?.intValue ?? d }
-        func num(_ k: String, _ d: Double) -> Double { a[k]?.doubleValue ?? d }
-        let patchSettings = PatchOptimiser.Settings(steps: int("steps", 200), batch: int("batch", 64), lr: Float(num("step_lr", 0.05)))
-        switch a["kind"]?.stringValue {
+        func field<T>(_ k: String, _ read: (JSON) -> T?) throws -> T {
+            guard let v = a[k].flatMap(read) else { throw fail("attack.\(k) is missing from the resolved manifest") }
+            return v
+        }
+        func int(_ k: String) throws -> Int { try field(k) { $0.intValue } }
+        func num(_ k: String) throws -> Double { try field(k) { $0.doubleValue } }
+        func str(_ k: String) throws -> String { try field(k) { $0.stringValue } }
+        let kind = try str("kind"), target = try int("target"), rate = try num("rate")
+        // only some kinds have these two fields (`mode`: dirty-label patch and blend attacks;
+        // `rate_of`: clean-label ones); the others are all-to-one and count the whole set
+        let mode = a["mode"]?.stringValue.flatMap(TargetMode.init(rawValue:)) ?? .allToOne
+        let base = a["rate_of"]?.stringValue.flatMap(RateBase.init(rawValue:)) ?? .targetClass
+        func patchSettings() throws -> PatchOptimiser.Settings {
+            PatchOptimiser.Settings(steps: try int("steps"), batch: try int("batch"), lr: Float(try num("step_lr")))
+        }
+        switch kind {
         case "badnets":
-            let size = int("patch_size", 3), name = a["pattern"]?.stringValue ?? "reference"
+            let size = try int("patch_size"), name = try str("pattern")
             guard let pattern = BadNets.pattern(named: name, size: size) else { throw fail("pattern \(name) does not exist at size \(size)") }
             return BadNets(target: target, rate: rate, targetMode: mode, size: size, pattern: pattern,
-                           corner: BadNets.Corner(rawValue: a["corner"]?.stringValue ?? "bottom-right") ?? .bottomRight, margin: int("margin", 0))
+                           corner: BadNets.Corner(rawValue: try str("corner")) ?? .bottomRight, margin: try int("margin"))
         case "trojan":
-            return Trojan(target: target, rate: rate, targetMode: mode, patchSize: int("patch_size", 3), margin: int("margin", 4),
-                          neurons: int("neurons", 2), activationGain: Float(num("activation_gain", 10)), settings: patchSettings)
+            return Trojan(target: target, rate: rate, targetMode: mode, patchSize: try int("patch_size"), margin: try int("margin"),
+                          neurons: try int("neurons"), activationGain: Float(try num("activation_gain")), settings: try patchSettings())
         case "blend":
-            let alpha = Float(num("alpha", 0.2))
-            switch a["key"]?.stringValue ?? "noise" {
+            let alpha = Float(try num("alpha"))
+            switch try str("key") {
             case "noise-per-image":
                 return Blend(target: target, rate: rate, targetMode: mode, alpha: alpha, key: nil, perImageNoise: true, seed: seed)
             case "image":
-                let key = try keyImage(a["key_image"]?.stringValue ?? "", height: height, width: width, channels: channels)
+                let key = try keyImage(try str("key_image"), height: height, width: width, channels: channels)
                 return Blend(target: target, rate: rate, targetMode: mode, alpha: alpha, key: key)
             default:
                 return Blend(target: target, rate: rate, targetMode: mode, alpha: alpha, key: Blend.noiseKey(count: height * width * channels, seed: seed))
             }
         case "dynamic":
-            return Dynamic(target: target, rate: rate, density: Float(num("density", 0.032)), lambdaDiversity: Float(num("lambda_diversity", 1)),
-                           lambdaNorm: Float(num("lambda_norm", 100)), steps: int("steps", 300), batch: int("batch", 64),
-                           lr: Float(num("generator_lr", 0.01)), hidden: int("hidden", 16))
+            return Dynamic(target: target, rate: rate, density: Float(try num("density")), lambdaDiversity: Float(try num("lambda_diversity")),
+                           lambdaNorm: Float(try num("lambda_norm")), steps: try int("steps"), batch: try int("batch"),
+                           lr: Float(try num("generator_lr")), hidden: try int("hidden"))
         case "sig":
-            return SIG(target: target, rate: num("rate", 0.8), rateBase: base, delta: num("delta", 40), frequency: num("frequency", 6))
+            return SIG(target: target, rate: rate, rateBase: base, delta: try num("delta"), frequency: try num("frequency"))
         case "cl":
-            return LabelConsistent(target: target, rate: num("rate", 0.5), rateBase: base, epsilon: Float(num("epsilon", 8) / 255),
-                                   stepSize: Float(num("step", 1.5) / 255), steps: int("steps", 100), patchSize: int("patch_size", 3))
+            return LabelConsistent(target: target, rate: rate, rateBase: base, epsilon: Float(try num("epsilon") / 255),
+                                   stepSize: Float(try num("step") / 255), steps: try int("steps"), patchSize: try int("patch_size"))
         case "fc":
-            let size = int("patch_size", 4), name = a["pattern"]?.stringValue ?? "checkerboard"
+            let size = try int("patch_size"), name = try str("pattern")
             guard let pattern = BadNets.pattern(named: name, size: size) else { throw fail("pattern \(name) does not exist at size \(size)") }
-            return FeatureCollision(target: target, rate: num("rate", 0.5), rateBase: base, epsilon: Float(num("epsilon", 16) / 255),
-                                    stepSize: Float(num("step", 2) / 255), steps: int("steps", 50),
+            return FeatureCollision(target: target, rate: rate, rateBase: base, epsilon: Float(try num("epsilon") / 255),
+                                    stepSize: Float(try num("step") / 255), steps: try int("steps"),
                                     patch: BadNets(target: target, size: size, pattern: pattern))
         case "dfst":
-            return DFST(target: target, rate: rate, targetMode: mode, alpha: Float(num("alpha", 0.6)), texture: Float(num("texture", 1)),
+            return DFST(target: target, rate: rate, targetMode: mode, alpha: Float(try num("alpha")), texture: Float(try num("texture")),
                         height: height, width: width)
         case "lba":
-            return LBA(target: target, rate: rate, patchFraction: num("patch_fraction", 0.2), settings: patchSettings)
+            return LBA(target: target, rate: rate, patchFraction: try num("patch_fraction"), settings: try patchSettings())
         case "cba":
-            return CBA(target: target, rate: rate, classA: int("class_a", 1), classB: int("class_b", 2), mixRate: num("mix_rate", 0.05), jitter: int("jitter", 3))
-        case let other:
-            throw fail("unknown attack kind \(other ?? "(none)")")
+            return CBA(target: target, rate: rate, classA: try int("class_a"), classB: try int("class_b"), mixRate: try num("mix_rate"), jitter: try int("jitter"))
+        default:
+            throw fail("unknown attack kind \(kind)")
         }
     }
 
