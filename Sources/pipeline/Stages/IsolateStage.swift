@@ -61,7 +61,10 @@ struct IsolateStage: Stage {
         }
         if let t = sel.inferredTarget {
             info["inferred_target"] = .number(Double(t))
-            ctx.log("target-aware isolation: inferred target label \(t) (\(sel.targetStatistic?.rawValue ?? ""))")
+            let scores = sel.targetStatistic == .spread ? sel.classSpread : sel.classModeGap
+            let runnerUp = scores.filter { $0.key != t }.max { $0.value != $1.value ? $0.value < $1.value : $0.key > $1.key }
+            ctx.log(String(format: "target-aware isolation: inferred target label %d (%@ %.2f; next: label %d, %.2f)", t,
+                           sel.targetStatistic?.rawValue ?? "", scores[t] ?? 0, runnerUp?.key ?? -1, runnerUp?.value ?? 0))
         }
         if let st = sel.targetStatistic { info["target_statistic"] = .string(st.rawValue) }
         func byClass(_ d: [Int: Double]) -> JSON { .object(Dictionary(uniqueKeysWithValues: d.map { (String($0.key), JSON.number(($0.value * 1000).rounded() / 1000)) })) }

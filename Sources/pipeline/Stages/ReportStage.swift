@@ -139,7 +139,16 @@ struct ReportStage: Stage {
         }
         let i = r["isolation"] ?? .null
         s += "\nIsolation: \(i["count"]?.intValue ?? 0) samples (p = \(i["ratio"]?.doubleValue ?? 0), \(i["strategy"]?.stringValue ?? "?"), LGA \(i["granularity"]?.stringValue ?? "?")"
-        if let t = i["inferred_target"]?.intValue { s += ", inferred target \(t)" + (i["target_statistic"]?.stringValue.map { " by \($0)" } ?? "") }
+        if let t = i["inferred_target"]?.intValue {
+            s += ", inferred target \(t)"
+            if let st = i["target_statistic"]?.stringValue, case .object(let scores)? = i[st == "spread" ? "class_spread" : "class_mode_gap"] {
+                // the statistic of the target and of the runner-up, so a reader sees how clear the choice was
+                let ranked = scores.compactMap { k, v in v.doubleValue.map { (k, $0) } }.sorted { $0.1 != $1.1 ? $0.1 > $1.1 : $0.0 < $1.0 }
+                s += String(format: " by %@ (%.2f", st, scores[String(t)]?.doubleValue ?? 0)
+                if let next = ranked.first(where: { $0.0 != String(t) }) { s += String(format: "; next label %@, %.2f", next.0, next.1) }
+                s += ")"
+            }
+        }
         if let a = i["adaptive"], a != .null {
             s += ", adaptive count between \(a["min_ratio"]?.doubleValue ?? 0) and \(a["max_ratio"]?.doubleValue ?? 0) of the set"
             if let b = a["boundary_loss"]?.doubleValue { s += String(format: ", loss boundary %.4g", b) }
