@@ -72,9 +72,17 @@ enum Conv3x3Direct {
             for r in 0..<h {
                 let row = dst + (r + 1) * rowStep, s = src + r * w
                 if layout.stride == 1 {
+                    // rows are short (7 to 32 floats): inline vector copies, no memmove/memset calls
                     row[0] = 0
-                    (row + 1).update(from: s, count: w)
-                    (row + 1 + w).update(repeating: 0, count: rowStep - 1 - w)
+                    let d = row + 1
+                    var j = 0
+                    while j + 8 <= w {
+                        UnsafeMutableRawPointer(d + j).storeBytes(of: UnsafeRawPointer(s + j).loadUnaligned(as: V.self), as: V.self)
+                        j += 8
+                    }
+                    while j < w { d[j] = s[j]; j += 1 }
+                    var k = 1 + w
+                    while k < rowStep { row[k] = 0; k += 1 }
                 } else {
                     // padded column 2j is x column 2j - 1 (even phase), 2j + 1 is x column 2j (odd phase)
                     let phase = rowStep / 2, odd = row + phase
