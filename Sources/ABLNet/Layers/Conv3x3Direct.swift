@@ -86,11 +86,12 @@ enum Conv3x3Direct {
                 } else {
                     // padded column 2j is x column 2j - 1 (even phase), 2j + 1 is x column 2j (odd phase)
                     let phase = rowStep / 2, odd = row + phase
-                    for j in 0..<phase {
-                        let e = 2 * j - 1, o = 2 * j
-                        row[j] = e >= 0 && e < w ? s[e] : 0
-                        odd[j] = o < w ? s[o] : 0
-                    }
+                    let evens = w / 2, odds = (w + 1) / 2     // j = 1...evens and j = 0..<odds read x
+                    row[0] = 0
+                    for j in 0..<evens { row[1 + j] = s[2 * j + 1] }
+                    for j in (1 + evens)..<phase { row[j] = 0 }
+                    for j in 0..<odds { odd[j] = s[2 * j] }
+                    for j in odds..<phase { odd[j] = 0 }
                 }
             }
         }
@@ -116,6 +117,10 @@ enum Conv3x3Direct {
     static func store(_ v: V, _ dst: UnsafeMutablePointer<Float>, _ n: Int) {
         if n >= 8 {
             UnsafeMutableRawPointer(dst).storeBytes(of: v, as: V.self)
+        } else if n >= 4 {
+            // the row tails of 28-, 14- and 7-wide maps: half a vector, then the rest
+            UnsafeMutableRawPointer(dst).storeBytes(of: v.lowHalf, as: SIMD4<Float>.self)
+            for i in 4..<n { dst[i] = v[i] }
         } else {
             for i in 0..<n { dst[i] = v[i] }
         }
