@@ -11,9 +11,9 @@
 /// dcol = W^T * dy, scattered back by col2im.
 ///
 /// The 3x3, padding-1 shapes with stride 1 or 2 (nearly all of a ResNet's FLOPs) take the direct
-/// kernels of `Conv3x3Direct` instead, with no im2col and no BLAS call: the forward at both
-/// strides, the whole backward at stride 1 (the input gradient when inChannels % 4 == 0). A
-/// stride-2 layer's backward stays on im2col, whose columns serve both of its gradients.
+/// kernels of `Conv3x3Direct` instead, with no im2col and no BLAS call: forward, weight gradient
+/// and input gradient (the latter when inChannels % 4 == 0; at stride 2 as four parity-class
+/// correlations, `Conv3x3Stride2InputGradient.swift`).
 public final class Conv2D: Layer {
     public let name: String
     public let inChannels, outChannels, kernel, stride, padding: Int
@@ -168,17 +168,28 @@ public final class Conv2D: Layer {
 
     /// Weight gradient (and, when wanted, input gradient) through the direct 3x3 kernels. The
     /// input gradient of a stride-1 layer is the forward kernel run on padded dy with the flipped,
-    /// transposed weights; it needs inChannels % 4 == 0, and the first layer of an RGB or grey
-    /// network, which has not, takes the im2col path for dx only (`backwardIm2col` with wantDW
-    /// false). Stride-2 layers come here only when dx is not wanted.
+    /// transposed weights, that of a stride-2 layer four parity-class correlations of padded dy;
+    /// both need inChannels % 4 == 0, and the first layer of an RGB or grey network, which has
+    /// not, takes the im2col path for dx only (`backwardIm2col` with wantDW false).
     private func backwardDirect(_ x: Tensor, _ dy: Tensor, wantDx: Bool) {
         let layout = Conv3x3Direct.Layout(h: x.shape[2], w: x.shape[3], stride: stride), out = layout.outputLayout
         let n = x.shape[0], inSize = inChannels * layout.h * layout.w, outSize = outChannels * layout.ho * layout.wo
         let (cin, cout) = (inChannels, outChannels)
-        let directDx = wantDx && stride == 1 && cin % 4 == 0
+        let directDx = wantDx && cin % 4 == 0
+        // stride 2: the four parity classes' weights one after the other (9 taps in all)
+        var parityOffsets: [Int] = []
         if directDx {
             packedT.reshape(to: [weight.value.count])
-            Conv3x3Direct.packTransposed(weight.value.data, cout: cout, cin: cin, into: packedT.data)
+            if stride == 1 {
+                Conv3x3Direct.packTransposed(weight.value.data, cout: cout, cin: cin, into: packedT.data)
+            } else {
+                var offset = 0
+                for cls in Conv3x3Direct.ParityClass.all {
+                    parityOffsets.append(offset)
+                    Conv3x3Direct.packParity(weight.value.data, cout: cout, cin: cin, cls, into: packedT.data + offset)
+                    offset += cin * cout * cls.taps.count
+                }
+            }
         }
         let chunk = Conv2D.directChunk
         directWorkspace(layout, dy: true, images: chunk)
@@ -197,8 +208,13 @@ public final class Conv2D: Layer {
                     Conv3x3Direct.pad(dyp.value + (first + j) * outSize, channels: cout, out, into: dpad + j * cout * out.plane)
                 }
                 Conv3x3Direct.weightGradient(xp: xpad, cin: cin, layout: layout, images: m, dyp: dpad, cout: cout, dw: dW)
-                if directDx {
+                if directDx && layout.stride == 1 {
                     Conv3x3Direct.forward(xp: dpad, cin: cout, layout: out, images: m, wp: wtp.value, cout: cin, y: dxp.value + first * inSize)
+                } else if directDx {
+                    for (cls, offset) in zip(Conv3x3Direct.ParityClass.all, parityOffsets) {
+                        Conv3x3Direct.inputGradientStride2(dyp: dpad, cout: cout, out: out, images: m, cls, wp: wtp.value + offset,
+                                                           cin: cin, h: layout.h, w: layout.w, dx: dxp.value + first * inSize)
+                    }
                 }
             }
         }
@@ -212,11 +228,7 @@ public final class Conv2D: Layer {
         }
         let n = x.shape[0], hw = output.shape[2] * output.shape[3], outSize = outChannels * hw
         if computeInputGradient { dx.reshape(to: x.shape) }
-        // A stride-2 layer's input gradient needs im2col's columns anyway (col2im), and with them
-        // its weight gradient is one more sgemm: measured faster than the direct weight gradient
-        // plus im2col for dx (docs/BENCHMARKS.md), so only stride 1 takes the direct backward
-        // (or a stride-2 layer whose dx is not wanted).
-        if direct && (stride == 1 || !computeInputGradient) {
+        if direct {
             backwardDirect(x, dy, wantDx: computeInputGradient)
         } else {
             backwardIm2col(x, dy, wantDx: computeInputGradient, wantDW: true)
