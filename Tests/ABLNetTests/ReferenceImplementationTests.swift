@@ -33,7 +33,7 @@ final class ReferenceImplementationTests: XCTestCase {
         header += String(repeating: " ", count: (64 - (10 + header.utf8.count + 1) % 64) % 64) + "\n"
         var bytes: [UInt8] = [0x93] + Array("NUMPY".utf8) + [1, 0, UInt8(header.utf8.count & 255), UInt8(header.utf8.count >> 8)] + Array(header.utf8)
         x.array.withUnsafeBytes { bytes += $0 }
-        FileManager.default.createFile(atPath: dir + "/x.npy", contents: Data(bytes))
+        XCTAssertTrue(FileManager.default.createFile(atPath: dir + "/x.npy", contents: Data(bytes)))
 
         let p = Process()
         p.executableURL = URL(fileURLWithPath: "/usr/bin/env")

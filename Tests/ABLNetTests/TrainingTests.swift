@@ -86,10 +86,10 @@ final class TrainingTests: XCTestCase {
         let cnn = Architecture.smallCNN.build(inputChannels: 1, numClasses: 4, seed: 5)
         XCTAssertThrowsError(try SafeTensors.load(into: cnn, from: path)) { e in XCTAssertTrue("\(e)".contains("missing"), "\(e)") }
         var bytes = [UInt8](FileManager.default.contents(atPath: path)!)
-        FileManager.default.createFile(atPath: path, contents: Data(bytes.prefix(bytes.count - 100)))
+        XCTAssertTrue(FileManager.default.createFile(atPath: path, contents: Data(bytes.prefix(bytes.count - 100))))
         XCTAssertThrowsError(try SafeTensors.load(into: net, from: path)) { e in XCTAssertTrue("\(e)".contains("outside the data"), "\(e)") }
         bytes[0] = 0xFF; bytes[5] = 0x7F
-        FileManager.default.createFile(atPath: path, contents: Data(bytes))
+        XCTAssertTrue(FileManager.default.createFile(atPath: path, contents: Data(bytes)))
         XCTAssertThrowsError(try SafeTensors.load(into: net, from: path)) { e in XCTAssertTrue("\(e)".contains("header length"), "\(e)") }
         XCTAssertThrowsError(try SafeTensors.load(into: net, from: "/nonexistent.safetensors")) { e in XCTAssertTrue("\(e)".contains("no such file"), "\(e)") }
     }

@@ -143,13 +143,13 @@ final class ReportCommandTests: XCTestCase {
         // `abl report` re-renders from the saved outputs: the training stages stay untouched
         let before = StageRecord.read(folder: dir + "/run/unlearn")
         try FileManager.default.removeItem(atPath: dir + "/run/report/report.html")
-        var cmd = try Report.parse([dir + "/run"])
+        let cmd = try Report.parse([dir + "/run"])
         try cmd.run()
         XCTAssertTrue(FileManager.default.fileExists(atPath: dir + "/run/report/report.html"))
         XCTAssertEqual(StageRecord.read(folder: dir + "/run/unlearn"), before)
         // and refuses when an upstream stage is stale
         try "x".write(toFile: dir + "/run/isolate/losses.npy", atomically: true, encoding: .utf8)
-        var again = try Report.parse([dir + "/run"])
+        let again = try Report.parse([dir + "/run"])
         XCTAssertThrowsError(try again.run())
     }
 }

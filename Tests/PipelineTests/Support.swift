@@ -1,6 +1,7 @@
 import ABLNet
 import CZlib
 import Foundation
+import XCTest
 @testable import pipeline
 
 enum T {
@@ -13,7 +14,7 @@ enum T {
 
     static func be32(_ v: Int) -> [UInt8] { [UInt8(v >> 24 & 255), UInt8(v >> 16 & 255), UInt8(v >> 8 & 255), UInt8(v & 255)] }
 
-    static func write(_ bytes: [UInt8], _ path: String) { FileManager.default.createFile(atPath: path, contents: Data(bytes)) }
+    static func write(_ bytes: [UInt8], _ path: String) { XCTAssertTrue(FileManager.default.createFile(atPath: path, contents: Data(bytes)), "could not write \(path)") }
 
     /// A small IDX dataset (train 30, test 10, 6x6, 3 classes); returns the dataset section.
     static func idxSection(in dir: String) -> JSON {

@@ -1,5 +1,6 @@
 import CZlib
 import Foundation
+import XCTest
 @testable import PoisonForge
 
 /// Fixture files the tests write themselves.
@@ -22,7 +23,7 @@ enum Fixtures {
 
     static func idxLabels(_ labels: [Int]) -> [UInt8] { [0, 0, 8, 1] + be32(labels.count) + labels.map { UInt8($0) } }
 
-    static func write(_ bytes: [UInt8], to path: String) { FileManager.default.createFile(atPath: path, contents: Data(bytes)) }
+    static func write(_ bytes: [UInt8], to path: String) { XCTAssertTrue(FileManager.default.createFile(atPath: path, contents: Data(bytes)), "could not write \(path)") }
 
     static func writeGzip(_ bytes: [UInt8], to path: String) {
         let f = gzopen(path, "wb")!
