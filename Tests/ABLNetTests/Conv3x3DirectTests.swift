@@ -33,7 +33,7 @@ final class Conv3x3DirectTests: XCTestCase {
                                           (16, 32, 14, 14, 1), (32, 32, 8, 8, 1), (4, 12, 1, 9, 1), (4, 4, 9, 1, 1),
                                           (16, 32, 32, 32, 2), (32, 64, 14, 14, 2), (32, 64, 7, 7, 2), (3, 8, 9, 10, 2),
                                           (4, 4, 1, 17, 2), (4, 8, 2, 2, 2),
-                                          // flat layouts where a vector spans several rows
+                                          // tiny maps: rows of 2 and 3 outputs in vectors of 8
                                           (4, 4, 3, 2, 1), (8, 8, 3, 3, 1)] {
             let conv = Conv2D(name: "c\(cin)x\(cout)@\(h)x\(w)s\(stride)", inChannels: cin, outChannels: cout, kernel: 3, stride: stride, padding: 1)
             for i in 0..<conv.weight.value.count { conv.weight.value.data[i] = rng.normal() * 0.3 }
