@@ -44,6 +44,7 @@ final class ObjectiveAndIsolationTests: XCTestCase {
             XCTAssertEqual(sel.indices, Array(40..<52), statistic.rawValue)     // the 12 lowest-loss samples labelled 2, lowest first
             XCTAssertGreaterThan(sel.classSpread[2]!, sel.classSpread[1]!)
             XCTAssertGreaterThan(sel.classModeGap[2]!, sel.classModeGap[1]!)
+            XCTAssertGreaterThan(sel.classSeparation[2]!, sel.classSeparation[1]!)
         }
     }
 
@@ -63,11 +64,37 @@ final class ObjectiveAndIsolationTests: XCTestCase {
         for c in 2...4 { for _ in 0..<500 { losses.append(sample(-1, 0.6)); labels.append(c) } }
         let spread = Isolation.select(losses: losses, labels: labels, ratio: 0.05, strategy: .targetAware, targetStatistic: .spread)
         XCTAssertEqual(spread.inferredTarget, 1, "the spread statistic is fooled (the reason for the mode gap)")
-        let gap = Isolation.select(losses: losses, labels: labels, ratio: 0.05, strategy: .targetAware, maxRatio: 0.5)
-        XCTAssertEqual(gap.targetStatistic, .modeGap)
-        XCTAssertEqual(gap.inferredTarget, 0)
-        XCTAssertTrue(gap.indices.allSatisfy { $0 < 400 }, "only the backdoor's mode is isolated")
-        XCTAssertGreaterThan(gap.indices.count, 380)
+        for statistic in [TargetStatistic.modeGap, .separation] {
+            let sel = Isolation.select(losses: losses, labels: labels, ratio: 0.05, strategy: .targetAware, maxRatio: 0.5, targetStatistic: statistic)
+            XCTAssertEqual(sel.inferredTarget, 0, statistic.rawValue)
+            XCTAssertTrue(sel.indices.allSatisfy { $0 < 400 }, "only the backdoor's mode is isolated (\(statistic.rawValue))")
+            XCTAssertGreaterThan(sel.indices.count, 380, statistic.rawValue)
+        }
+        XCTAssertEqual(Isolation.select(losses: losses, labels: labels, ratio: 0.05, strategy: .targetAware).targetStatistic, .separation,
+                       "the default")
+    }
+
+    func testSeparationIsNotFooledByAnEasyClassWithABroadLowTail() {
+        // The mixtures fitted on full-scale Blend (Fashion-MNIST, 10 % dirty-label): the target
+        // label is 47 % poisoned, a narrow mode at log-loss -4.5 (sd 0.53) below its clean one
+        // at -1.1 (sd 0.91); Bags, a clean and easy class, fit a broad mode at -5.4 (sd 1.5)
+        // holding 85 % and a broad one at -1.0 (sd 1.4). The mode gap names Bags (4.4 against
+        // 3.4); the separation, which also weighs how narrow the modes are, the target.
+        var rng = SeededRNG(seed: 5)
+        var losses: [Float] = [], labels: [Int] = []
+        func sample(_ mean: Double, _ sd: Double) -> Float { Float(exp(mean + sd * Double(rng.normal()))) }
+        for i in 0..<1000 { losses.append(i < 470 ? sample(-4.5, 0.53) : sample(-1.1, 0.91)); labels.append(0) }
+        for i in 0..<1000 { losses.append(i < 850 ? sample(-5.4, 1.5) : sample(-1.0, 1.4)); labels.append(1) }
+        for c in 2...4 { for _ in 0..<1000 { losses.append(sample(-0.8, 0.5)); labels.append(c) } }
+        let gap = Isolation.select(losses: losses, labels: labels, ratio: 0.05, strategy: .targetAware, targetStatistic: .modeGap)
+        XCTAssertEqual(gap.inferredTarget, 1, "the mode gap is fooled (the reason for the separation)")
+        let sep = Isolation.select(losses: losses, labels: labels, ratio: 0.05, strategy: .targetAware, maxRatio: 0.5)
+        XCTAssertEqual(sep.inferredTarget, 0)
+        XCTAssertGreaterThan(sep.classSeparation[0]!, 1.1 * sep.classSeparation[1]!)
+        XCTAssertTrue(sep.indices.allSatisfy { labels[$0] == 0 })
+        let poisonedIsolated = sep.indices.filter { $0 < 470 }.count
+        XCTAssertGreaterThan(Double(poisonedIsolated) / Double(sep.indices.count), 0.95, "the isolated set is the narrow mode")
+        XCTAssertGreaterThan(poisonedIsolated, 440)
     }
 
 }

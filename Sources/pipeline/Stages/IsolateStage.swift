@@ -9,8 +9,9 @@ struct IsolateStage: Stage {
     let name = "isolate"
     let upstream = ["poison"]
     /// 2: target-aware isolation infers the target from the classes' loss spread; 3: wall times in
-    /// the volatile timing.json; 4: `target_statistic` (mode gap by default), `class_mode_gap`.
-    let formatVersion = 4
+    /// the volatile timing.json; 4: `target_statistic` (mode gap by default), `class_mode_gap`;
+    /// 5: the separation statistic (the new default), `class_separation`.
+    let formatVersion = 5
 
     func parameters(_ m: Manifest) -> JSON { .object(["model": m.section("model"), "isolate": m.section("isolate"), "seed": m.resolved["seed"]!]) }
     func externalInputs(_ m: Manifest) -> [String] { [] }
@@ -45,7 +46,7 @@ struct IsolateStage: Stage {
         let maxRatio = s["max_ratio"]?.doubleValue
         let sel = Isolation.select(losses: losses, labels: train.labels, ratio: ratio,
                                    strategy: IsolationStrategy(rawValue: s["strategy"]!.stringValue!) ?? .lowestLoss, maxRatio: maxRatio,
-                                   targetStatistic: TargetStatistic(rawValue: s["target_statistic"]!.stringValue!) ?? .modeGap)
+                                   targetStatistic: TargetStatistic(rawValue: s["target_statistic"]!.stringValue!) ?? .separation)
         let effective = TrainingSupport.round4(Double(sel.indices.count) / Double(max(1, train.count)))
         var info: [String: JSON] = ["ratio": .number(maxRatio == nil ? ratio : effective), "count": .number(Double(sel.indices.count)),
                                     "strategy": .string(s["strategy"]!.stringValue!), "granularity": .string(granularity.rawValue)]
@@ -61,7 +62,12 @@ struct IsolateStage: Stage {
         }
         if let t = sel.inferredTarget {
             info["inferred_target"] = .number(Double(t))
-            let scores = sel.targetStatistic == .spread ? sel.classSpread : sel.classModeGap
+            let scores: [Int: Double]
+            switch sel.targetStatistic {
+            case .spread?: scores = sel.classSpread
+            case .modeGap?: scores = sel.classModeGap
+            default: scores = sel.classSeparation
+            }
             let runnerUp = scores.filter { $0.key != t }.max { $0.value != $1.value ? $0.value < $1.value : $0.key > $1.key }
             ctx.log(String(format: "target-aware isolation: inferred target label %d (%@ %.2f; next: label %d, %.2f)", t,
                            sel.targetStatistic?.rawValue ?? "", scores[t] ?? 0, runnerUp?.key ?? -1, runnerUp?.value ?? 0))
@@ -70,6 +76,7 @@ struct IsolateStage: Stage {
         func byClass(_ d: [Int: Double]) -> JSON { .object(Dictionary(uniqueKeysWithValues: d.map { (String($0.key), JSON.number(($0.value * 1000).rounded() / 1000)) })) }
         if !sel.classSpread.isEmpty { info["class_spread"] = byClass(sel.classSpread) }
         if !sel.classModeGap.isEmpty { info["class_mode_gap"] = byClass(sel.classModeGap) }
+        if !sel.classSeparation.isEmpty { info["class_separation"] = byClass(sel.classSeparation) }
         if let p = train.poison {
             let pr = Metrics.isolationPrecisionRecall(isolated: sel.indices, poisoned: p.poisoned)
             info["precision"] = .number(TrainingSupport.round4(pr.precision))

@@ -110,7 +110,7 @@ struct ReportStage: Stage {
             report: report, losses: losses, poisoned: poisonedData.train.poison?.poisoned, labels: poisonedData.train.labels,
             isolated: isolated, train: poisonedData.train, cleanTrain: cleanTrain, classNames: poisonedData.classNames,
             strategy: IsolationStrategy(rawValue: m.section("isolate")["strategy"]?.stringValue ?? "lowest-loss") ?? .lowestLoss,
-            targetStatistic: TargetStatistic(rawValue: m.section("isolate")["target_statistic"]?.stringValue ?? "mode-gap") ?? .modeGap))
+            targetStatistic: TargetStatistic(rawValue: m.section("isolate")["target_statistic"]?.stringValue ?? "separation") ?? .separation))
         try AtomicFile.write(Data(html.utf8), to: ctx.workFolder + "/report.html")
         let sheet = ContactSheet.render(poisonedData.train, indices: Array(isolated.prefix(400)), columns: 20)
         try PNGCodec.write(pixels: sheet.pixels, width: sheet.width, height: sheet.height, channels: 3, to: ctx.workFolder + "/contact_sheet.png")
@@ -141,7 +141,7 @@ struct ReportStage: Stage {
         s += "\nIsolation: \(i["count"]?.intValue ?? 0) samples (p = \(i["ratio"]?.doubleValue ?? 0), \(i["strategy"]?.stringValue ?? "?"), LGA \(i["granularity"]?.stringValue ?? "?")"
         if let t = i["inferred_target"]?.intValue {
             s += ", inferred target \(t)"
-            if let st = i["target_statistic"]?.stringValue, case .object(let scores)? = i[st == "spread" ? "class_spread" : "class_mode_gap"] {
+            if let st = i["target_statistic"]?.stringValue, case .object(let scores)? = i["class_" + st.replacingOccurrences(of: "-", with: "_")] {
                 // the statistic of the target and of the runner-up, so a reader sees how clear the choice was
                 let ranked = scores.compactMap { k, v in v.doubleValue.map { (k, $0) } }.sorted { $0.1 != $1.1 ? $0.1 > $1.1 : $0.0 < $1.0 }
                 s += String(format: " by %@ (%.2f", st, scores[String(t)]?.doubleValue ?? 0)
