@@ -25,6 +25,24 @@ final class StageCacheTests: XCTestCase {
         XCTAssertEqual(rec.inputs.keys.filter { $0.hasPrefix("file:") }.count, 4)
     }
 
+    func testTrainingStagesKeyOnTheEngineNumericsFromVersionTwo() throws {
+        // Every stage that runs the engine carries Engine.numericsVersion in its parameters
+        // (so in its cache key) once it is above 1; at 1 the field is absent, which keeps the
+        // keys of runs cached before it existed.
+        let dir = T.tempFolder()
+        let m = try Manifest.resolve(T.manifest(dir, extra: ["attack": .object(["kind": .string("blend")]), "isolate": .object(["ratio": .number(0.1)])]), file: "m.json")
+        let engineStages: [any Stage] = [SurrogateStage(), PoisonStage(withSurrogate: true), IsolateStage(), UnlearnStage(), BaselineStage(onClean: false), BaselineStage(onClean: true)]
+        for s in engineStages {
+            let p = s.parameters(m)
+            if Engine.numericsVersion > 1 {
+                XCTAssertEqual(p["numerics"]?.intValue, Engine.numericsVersion, s.name)
+            } else {
+                XCTAssertNil(p["numerics"], s.name)
+            }
+        }
+        XCTAssertNil(IngestStage().parameters(m)["numerics"], "ingest runs no network")
+    }
+
     func testCosmeticManifestEditDoesNotRerun() throws {
         let dir = T.tempFolder()
         try setUpRun(dir).run()

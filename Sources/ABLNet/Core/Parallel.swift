@@ -11,6 +11,15 @@ public struct UnsafeSendable<T>: @unchecked Sendable {
 /// inside each worker, to avoid oversubscription). Results depend on this count only through
 /// the fixed order of reductions, so the same count gives the same bits.
 public enum Engine {
+    /// The version of the engine's numerics: bump it when a change to the kernels alters what a
+    /// training step computes beyond what the tests accept as equal (a new summation order, a
+    /// new algorithm for a layer). The pipeline's training stages put it in their cache keys from
+    /// version 2 on, so every cached model, loss file and optimised trigger is then recomputed.
+    /// Version 1 is the engine that wrote runs before the key had this field (the direct 3x3
+    /// kernels of docs/BENCHMARKS.md; caches written with the im2col engine before them were
+    /// accepted as the same, since the two agree to rounding).
+    public static let numericsVersion = 1
+
     nonisolated(unsafe) public private(set) static var workers = 1
 
     /// Sets the worker count (at least 1) and makes OpenBLAS single-threaded.

@@ -13,7 +13,7 @@ struct IsolateStage: Stage {
     /// 5: the separation statistic (the new default), `class_separation`.
     let formatVersion = 5
 
-    func parameters(_ m: Manifest) -> JSON { .object(["model": m.section("model"), "isolate": m.section("isolate"), "seed": m.resolved["seed"]!]) }
+    func parameters(_ m: Manifest) -> JSON { TrainingSupport.keyed(["model": m.section("model"), "isolate": m.section("isolate"), "seed": m.resolved["seed"]!]) }
     func externalInputs(_ m: Manifest) -> [String] { [] }
     func volatileOutputs(_ m: Manifest) -> [String] { ["timing.json"] }
     func declaredOutputs(_ m: Manifest) -> [String] { ["model.safetensors", "losses.npy", "isolated.npy", "isolation.json", "metrics.json"] }

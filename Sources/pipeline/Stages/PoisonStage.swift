@@ -14,7 +14,7 @@ struct PoisonStage: Stage {
     var upstream: [String] { withSurrogate ? ["ingest", "surrogate"] : ["ingest"] }
     let formatVersion = 1
 
-    func parameters(_ m: Manifest) -> JSON { .object(["attack": m.section("attack"), "seed": m.resolved["seed"]!]) }
+    func parameters(_ m: Manifest) -> JSON { TrainingSupport.keyed(["attack": m.section("attack"), "seed": m.resolved["seed"]!]) }
     func externalInputs(_ m: Manifest) -> [String] {
         m.section("attack")["key"]?.stringValue == "image" ? [m.section("attack")["key_image"]?.stringValue].compactMap { $0 } : []
     }

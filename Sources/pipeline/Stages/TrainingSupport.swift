@@ -24,6 +24,14 @@ struct PoisonedRun {
 }
 
 enum TrainingSupport {
+    /// The parameters of a stage that runs the engine, with `Engine.numericsVersion` when it is
+    /// above 1 (absent means 1, so the keys of runs cached before the field existed still hold).
+    static func keyed(_ parameters: [String: JSON]) -> JSON {
+        var p = parameters
+        if Engine.numericsVersion > 1 { p["numerics"] = .number(Double(Engine.numericsVersion)) }
+        return .object(p)
+    }
+
     static func network(_ m: Manifest, _ ds: Dataset, stream: String) throws -> Network {
         let arch = Architecture(rawValue: m.section("model")["architecture"]?.stringValue ?? "wrn-16-1") ?? .wrn16_1
         if let c = m.section("model")["input_channels"]?.intValue, c != ds.train.channels {
