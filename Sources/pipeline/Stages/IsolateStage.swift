@@ -12,6 +12,9 @@ struct IsolateStage: Stage {
     /// the volatile timing.json; 4: `target_statistic` (mode gap by default), `class_mode_gap`;
     /// 5: the separation statistic (the new default), `class_separation`.
     let formatVersion = 5
+    /// Below this ratio of the target's statistic to the runner-up's, the log and report.md call
+    /// the inferred target a close call (full-scale Blend: 1.14, a right call; docs/RESULTS.md).
+    static let closeCall = 1.25
 
     func parameters(_ m: Manifest) -> JSON { TrainingSupport.keyed(["model": m.section("model"), "isolate": m.section("isolate"), "seed": m.resolved["seed"]!]) }
     func externalInputs(_ m: Manifest) -> [String] { [] }
@@ -71,6 +74,13 @@ struct IsolateStage: Stage {
             let runnerUp = scores.filter { $0.key != t }.max { $0.value != $1.value ? $0.value < $1.value : $0.key > $1.key }
             ctx.log(String(format: "target-aware isolation: inferred target label %d (%@ %.2f; next: label %d, %.2f)", t,
                            sel.targetStatistic?.rawValue ?? "", scores[t] ?? 0, runnerUp?.key ?? -1, runnerUp?.value ?? 0))
+            // how clear the choice was: the target's statistic over the runner-up's
+            if let next = runnerUp?.value, next > 0, let mine = scores[t] {
+                let margin = mine / next
+                if margin < IsolateStage.closeCall {
+                    ctx.log(String(format: "warning: close call, the target's statistic is only %.2f times the runner-up's: check isolation.json and the contact sheet before trusting the isolated set", margin))
+                }
+            }
         }
         if let st = sel.targetStatistic { info["target_statistic"] = .string(st.rawValue) }
         func byClass(_ d: [Int: Double]) -> JSON { .object(Dictionary(uniqueKeysWithValues: d.map { (String($0.key), JSON.number(($0.value * 1000).rounded() / 1000)) })) }

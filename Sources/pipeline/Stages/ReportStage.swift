@@ -139,13 +139,17 @@ struct ReportStage: Stage {
         }
         let i = r["isolation"] ?? .null
         s += "\nIsolation: \(i["count"]?.intValue ?? 0) samples (p = \(i["ratio"]?.doubleValue ?? 0), \(i["strategy"]?.stringValue ?? "?"), LGA \(i["granularity"]?.stringValue ?? "?")"
+        var closeCall: Double? = nil
         if let t = i["inferred_target"]?.intValue {
             s += ", inferred target \(t)"
             if let st = i["target_statistic"]?.stringValue, case .object(let scores)? = i["class_" + st.replacingOccurrences(of: "-", with: "_")] {
                 // the statistic of the target and of the runner-up, so a reader sees how clear the choice was
                 let ranked = scores.compactMap { k, v in v.doubleValue.map { (k, $0) } }.sorted { $0.1 != $1.1 ? $0.1 > $1.1 : $0.0 < $1.0 }
                 s += String(format: " by %@ (%.2f", st, scores[String(t)]?.doubleValue ?? 0)
-                if let next = ranked.first(where: { $0.0 != String(t) }) { s += String(format: "; next label %@, %.2f", next.0, next.1) }
+                if let next = ranked.first(where: { $0.0 != String(t) }) {
+                    s += String(format: "; next label %@, %.2f", next.0, next.1)
+                    if next.1 > 0, let mine = scores[String(t)]?.doubleValue { closeCall = mine / next.1 < IsolateStage.closeCall ? mine / next.1 : nil }
+                }
                 s += ")"
             }
         }
@@ -154,6 +158,9 @@ struct ReportStage: Stage {
             if let b = a["boundary_loss"]?.doubleValue { s += String(format: ", loss boundary %.4g", b) }
         }
         s += "): precision \(pct(i["precision"])), recall \(pct(i["recall"])).\n"
+        if let margin = closeCall {
+            s += String(format: "**Close call:** the inferred target's statistic is only %.2f times the runner-up's; check the per-label statistics in isolation.json and the contact sheet before trusting the isolated set.\n", margin)
+        }
         s += "Unlearning mode: \(r["unlearning"]?["mode"]?.stringValue ?? "?")"
         if let st = r["unlearning"]?["ascent_stopped"], st != .null { s += ", ascent stopped by the rule at epoch \(st["epoch"]?.intValue ?? 0) step \(st["step"]?.intValue ?? 0)" }
         s += ".\n\n| stage | wall time |\n|---|---|\n"
