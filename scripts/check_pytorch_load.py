@@ -12,7 +12,7 @@ Prints the clean accuracy (RUN/poison/test_*) and the attack success rate (share
 RUN/poison/triggered_test_* predicted as their label) as JSON. Needs torch (and numpy).
 """
 import json
-import struct
+import os
 import sys
 
 import numpy as np
@@ -67,18 +67,10 @@ class WideResNet(nn.Module):
 
 
 def read_safetensors(path):
-    with open(path, "rb") as f:
-        n = struct.unpack("<Q", f.read(8))[0]
-        header = json.loads(f.read(n))
-        data = f.read()
-    out = {}
-    for k, v in header.items():
-        if k == "__metadata__":
-            continue
-        dt = {"F32": np.float32, "I64": np.int64}[v["dtype"]]
-        b, e = v["data_offsets"]
-        out[k] = torch.from_numpy(np.frombuffer(data[b:e], dtype=dt).reshape(v["shape"]).copy())
-    return out
+    """The checkpoint's tensors as torch tensors (the parser of reference_wrn.py beside this file)."""
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    from reference_wrn import load
+    return {k: torch.from_numpy(np.array(v)) for k, v in load(path).items()}
 
 
 def main():
