@@ -20,8 +20,9 @@ public enum TargetStatistic: String, Sendable, CaseIterable {
     /// narrow low mode far below the label's clean samples; a naturally easy class (Bags,
     /// Trousers) can also fit two modes far apart in log-loss, but broad ones that overlap. On
     /// full-scale Blend (Fashion-MNIST, 10 %) the mode gap named Bag (4.45 against 3.41 for the
-    /// target), this statistic the target (15.5 against 13.6); it picked the target in all ten
-    /// runs whose backdoor was learned fast (docs/RESULTS.md).
+    /// target), this statistic the target (15.5 against 13.6). It named the target in eleven of
+    /// the twelve runs of docs/RESULTS.md (section 7); full-scale LBA, whose poison is learned
+    /// only a little faster than the target's clean samples, defeats it and every other statistic.
     case separation
     /// The distance between the two modes of a two-component Gaussian mixture fitted to the
     /// label's log-losses (`LossMixture`: high mean minus low mean): the target label holds two
