@@ -52,6 +52,23 @@ public enum Isolation {
         public var targetStatistic: TargetStatistic? = nil
         /// The mixture that set the count (adaptive target-aware isolation only).
         public var mixture: LossMixture? = nil
+
+        /// The per-class values of one statistic.
+        public func scores(for statistic: TargetStatistic) -> [Int: Double] {
+            switch statistic {
+            case .separation: return classSeparation
+            case .modeGap: return classModeGap
+            case .spread: return classSpread
+            }
+        }
+
+        /// The label other than the inferred target with the highest value of the statistic that
+        /// chose it, and that value (ties go to the lowest label): how clear the choice was.
+        public var runnerUp: (label: Int, score: Double)? {
+            guard let t = inferredTarget, let st = targetStatistic else { return nil }
+            return scores(for: st).filter { $0.key != t }.max { $0.value != $1.value ? $0.value < $1.value : $0.key > $1.key }
+                .map { ($0.key, $0.value) }
+        }
     }
 
     /// log(median / 5th percentile) of each label's losses (labels with fewer than 20 samples
@@ -71,13 +88,6 @@ public enum Isolation {
         var byClass: [Int: [Float]] = [:]
         for (l, y) in zip(losses, labels) { byClass[y, default: []].append(l) }
         return byClass.filter { $0.value.count >= 20 }
-    }
-
-    /// The mixture on each label's log-losses and the gap between its modes (see
-    /// `TargetStatistic.modeGap`).
-    public static func classModeGap(losses: [Float], labels: [Int]) -> (gap: [Int: Double], mixtures: [Int: LossMixture]) {
-        let m = classMixtures(losses: losses, labels: labels)
-        return (m.gap, m.mixtures)
     }
 
     /// Per label: the mixture, the mode gap and the separation (`TargetStatistic.separation`);
@@ -114,20 +124,14 @@ public enum Isolation {
         case .lowestLoss:
             return Selection(indices: Array(ranked.prefix(k)), inferredTarget: nil)
         case .targetAware:
-            let spread = classSpread(losses: losses, labels: labels)
             let (gap, separation, mixtures) = classMixtures(losses: losses, labels: labels)
-            let score: [Int: Double]
-            switch targetStatistic {
-            case .separation: score = separation
-            case .modeGap: score = gap
-            case .spread: score = spread
-            }
+            var sel = Selection(indices: [], inferredTarget: nil, classSpread: classSpread(losses: losses, labels: labels), classModeGap: gap,
+                                classSeparation: separation, targetStatistic: targetStatistic)
             // the highest score; ties go to the lowest label
-            guard let target = score.max(by: { $0.value != $1.value ? $0.value < $1.value : $0.key > $1.key })?.key else {
+            guard let target = sel.scores(for: targetStatistic).max(by: { $0.value != $1.value ? $0.value < $1.value : $0.key > $1.key })?.key else {
                 return Selection(indices: Array(ranked.prefix(k)), inferredTarget: nil)
             }
-            var sel = Selection(indices: [], inferredTarget: target, classSpread: spread, classModeGap: gap, classSeparation: separation,
-                                targetStatistic: targetStatistic)
+            sel.inferredTarget = target
             let ofTarget = ranked.filter { labels[$0] == target }
             guard let maxRatio else {
                 sel.indices = Array(ofTarget.prefix(k))

@@ -16,6 +16,12 @@ struct IsolateStage: Stage {
     /// the inferred target a close call (full-scale Blend: 1.14, a right call; docs/RESULTS.md).
     static let closeCall = 1.25
 
+    /// The target's statistic over the runner-up's when that is a close call, else nil.
+    static func closeCallMargin(_ target: Double, _ runnerUp: Double?) -> Double? {
+        guard let r = runnerUp, r > 0, target / r < closeCall else { return nil }
+        return target / r
+    }
+
     func parameters(_ m: Manifest) -> JSON { TrainingSupport.keyed(["model": m.section("model"), "isolate": m.section("isolate"), "seed": m.resolved["seed"]!]) }
     func externalInputs(_ m: Manifest) -> [String] { [] }
     func volatileOutputs(_ m: Manifest) -> [String] { ["timing.json"] }
@@ -65,28 +71,16 @@ struct IsolateStage: Stage {
         }
         if let t = sel.inferredTarget {
             info["inferred_target"] = .number(Double(t))
-            let scores: [Int: Double]
-            switch sel.targetStatistic {
-            case .spread?: scores = sel.classSpread
-            case .modeGap?: scores = sel.classModeGap
-            default: scores = sel.classSeparation
-            }
-            let runnerUp = scores.filter { $0.key != t }.max { $0.value != $1.value ? $0.value < $1.value : $0.key > $1.key }
+            let mine = sel.targetStatistic.map { sel.scores(for: $0)[t] ?? 0 } ?? 0, next = sel.runnerUp
             ctx.log(String(format: "target-aware isolation: inferred target label %d (%@ %.2f; next: label %d, %.2f)", t,
-                           sel.targetStatistic?.rawValue ?? "", scores[t] ?? 0, runnerUp?.key ?? -1, runnerUp?.value ?? 0))
-            // how clear the choice was: the target's statistic over the runner-up's
-            if let next = runnerUp?.value, next > 0, let mine = scores[t] {
-                let margin = mine / next
-                if margin < IsolateStage.closeCall {
-                    ctx.log(String(format: "warning: close call, the target's statistic is only %.2f times the runner-up's: check isolation.json and the contact sheet before trusting the isolated set", margin))
-                }
+                           sel.targetStatistic?.rawValue ?? "", mine, next?.label ?? -1, next?.score ?? 0))
+            if let margin = IsolateStage.closeCallMargin(mine, next?.score) {
+                ctx.log(String(format: "warning: close call, the target's statistic is only %.2f times the runner-up's: check isolation.json and the contact sheet before trusting the isolated set", margin))
             }
         }
         if let st = sel.targetStatistic { info["target_statistic"] = .string(st.rawValue) }
         func byClass(_ d: [Int: Double]) -> JSON { .object(Dictionary(uniqueKeysWithValues: d.map { (String($0.key), JSON.number(($0.value * 1000).rounded() / 1000)) })) }
-        if !sel.classSpread.isEmpty { info["class_spread"] = byClass(sel.classSpread) }
-        if !sel.classModeGap.isEmpty { info["class_mode_gap"] = byClass(sel.classModeGap) }
-        if !sel.classSeparation.isEmpty { info["class_separation"] = byClass(sel.classSeparation) }
+        for st in TargetStatistic.allCases where !sel.scores(for: st).isEmpty { info[st.isolationKey] = byClass(sel.scores(for: st)) }
         if let p = train.poison {
             let pr = Metrics.isolationPrecisionRecall(isolated: sel.indices, poisoned: p.poisoned)
             info["precision"] = .number(TrainingSupport.round4(pr.precision))
@@ -100,4 +94,9 @@ struct IsolateStage: Stage {
         try TrainingSupport.writeTiming(ctx, seconds)
         try TrainingSupport.writeMetrics(ctx, ["curve": .array(curve), "final": TrainingSupport.scoresJSON(try data.score(net))])
     }
+}
+
+extension TargetStatistic {
+    /// The key of this statistic's per-class values in isolation.json (`class_mode_gap`, ...).
+    var isolationKey: String { "class_" + rawValue.replacingOccurrences(of: "-", with: "_") }
 }

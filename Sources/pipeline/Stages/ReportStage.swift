@@ -142,13 +142,13 @@ struct ReportStage: Stage {
         var closeCall: Double? = nil
         if let t = i["inferred_target"]?.intValue {
             s += ", inferred target \(t)"
-            if let st = i["target_statistic"]?.stringValue, case .object(let scores)? = i["class_" + st.replacingOccurrences(of: "-", with: "_")] {
+            if let st = i["target_statistic"]?.stringValue, let statistic = TargetStatistic(rawValue: st), case .object(let scores)? = i[statistic.isolationKey] {
                 // the statistic of the target and of the runner-up, so a reader sees how clear the choice was
                 let ranked = scores.compactMap { k, v in v.doubleValue.map { (k, $0) } }.sorted { $0.1 != $1.1 ? $0.1 > $1.1 : $0.0 < $1.0 }
                 s += String(format: " by %@ (%.2f", st, scores[String(t)]?.doubleValue ?? 0)
                 if let next = ranked.first(where: { $0.0 != String(t) }) {
                     s += String(format: "; next label %@, %.2f", next.0, next.1)
-                    if next.1 > 0, let mine = scores[String(t)]?.doubleValue { closeCall = mine / next.1 < IsolateStage.closeCall ? mine / next.1 : nil }
+                    closeCall = IsolateStage.closeCallMargin(scores[String(t)]?.doubleValue ?? 0, next.1)
                 }
                 s += ")"
             }
