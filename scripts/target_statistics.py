@@ -1,11 +1,14 @@
 #!/usr/bin/env python3
 """Which label each target statistic of target-aware isolation names, per run (docs/RESULTS.md).
 
-usage: target_statistics.py RUN_FOLDER [RUN_FOLDER ...]
+usage: target_statistics.py [--mixtures] RUN_FOLDER [RUN_FOLDER ...]
+  --mixtures: also print each label's fitted mixture (low weight, means and sds).
 Reads RUN/isolate/losses.npy and RUN/poison/train_{poisoned,labels}.npy, fits the same
 two-component Gaussian mixture to each label's log-losses as Sources/Sanitizer/LossMixture.swift
 (Otsu start, 200 EM iterations) and prints, for the mode gap (high mean - low mean), Ashman's D
-(gap / pooled sd) and the separation (gap x D, the default), the top label and the runner-up.
+(gap / pooled sd), the separation (gap x D, the default) and the variance share (the part of the
+label's log-loss variance between the two modes, w0 w1 gap^2 / total; not offered by `abl`),
+the top label and the runner-up.
 The true target is the label most poisoned samples carry.
 """
 import sys
@@ -41,19 +44,24 @@ def mixture(losses):
     return m0, s0, m1, s1, w0
 
 
-for run in (r.rstrip("/") for r in sys.argv[1:]):
+show = "--mixtures" in sys.argv
+for run in (r.rstrip("/") for r in sys.argv[1:] if r != "--mixtures"):
     loss = np.load(run + "/isolate/losses.npy")
     labels = np.load(run + "/poison/train_labels.npy").astype(int)
     poisoned = np.load(run + "/poison/train_poisoned.npy").astype(bool)
     target = int(np.bincount(labels[poisoned]).argmax()) if poisoned.any() else -1
-    stats = {"mode-gap": {}, "ashman-D": {}, "separation": {}}
+    stats = {"mode-gap": {}, "ashman-D": {}, "separation": {}, "variance-share": {}}
     for c in np.unique(labels):
         if (labels == c).sum() < 20:
             continue
         m0, s0, m1, s1, w0 = mixture(loss[labels == c])
+        if show:
+            print("  label %d: low weight %.2f, low mean %.2f sd %.2f, high mean %.2f sd %.2f" % (c, w0, m0, s0, m1, s1))
         gap = m1 - m0 if min(w0, 1 - w0) >= 0.02 else 0.0
         d = gap / np.sqrt((s0 ** 2 + s1 ** 2) / 2)
         stats["mode-gap"][c], stats["ashman-D"][c], stats["separation"][c] = gap, d, gap * d
+        between = w0 * (1 - w0) * gap ** 2
+        stats["variance-share"][c] = between / (between + w0 * s0 ** 2 + (1 - w0) * s1 ** 2)
     line = "%-24s target %d" % (run.split("/")[-1], target)
     for name, s in stats.items():
         top = sorted(s, key=lambda c: (-s[c], c))
