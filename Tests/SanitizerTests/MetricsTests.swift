@@ -24,3 +24,30 @@ final class MetricsTests: XCTestCase {
         XCTAssertEqual(pr.precision, 0.5); XCTAssertEqual(pr.recall, 1.0 / 3)
     }
 }
+
+final class LabelBalanceTests: XCTestCase {
+    func testDirtyLabelPoisoningInflatesTheTargetLabel() {
+        // 10 classes of 100, then 10 % of the set relabelled to class 3 from the other nine
+        var labels = (0..<1000).map { $0 / 100 }
+        var moved = 0
+        for i in labels.indices where labels[i] != 3 && i % 9 == 0 && moved < 100 { labels[i] = 3; moved += 1 }
+        let b = LabelBalance(labels: labels, classes: 10)
+        XCTAssertEqual(b.counts.reduce(0, +), 1000)
+        XCTAssertEqual(b.largest, 3)
+        XCTAssertEqual(b.counts[3], 200)
+        XCTAssertTrue(b.flagged, "excess \(b.excess)")
+        XCTAssertEqual(b.excess, 200 / b.median, accuracy: 1e-12)
+    }
+
+    func testBalancedOrMildlyImbalancedLabelsAreNotFlagged() {
+        let balanced = LabelBalance(labels: (0..<600).map { $0 % 6 }, classes: 6)
+        XCTAssertEqual(balanced.median, 100); XCTAssertEqual(balanced.largest, 0); XCTAssertFalse(balanced.flagged)
+        // 140 against a median of 100: a clean-label rate or a naturally larger class
+        let mild = LabelBalance(labels: (0..<500).map { $0 % 5 } + [Int](repeating: 2, count: 40), classes: 5)
+        XCTAssertEqual(mild.largest, 2); XCTAssertEqual(mild.excess, 1.4, accuracy: 1e-12); XCTAssertFalse(mild.flagged)
+        // an empty label does not divide by zero, and an odd class count takes the middle value
+        let odd = LabelBalance(labels: [0, 0, 1], classes: 3)
+        XCTAssertEqual(odd.median, 1); XCTAssertEqual(odd.excess, 2); XCTAssertTrue(odd.flagged)
+        XCTAssertEqual(LabelBalance(labels: [], classes: 2).excess, 0)
+    }
+}

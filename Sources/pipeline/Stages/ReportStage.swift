@@ -12,7 +12,7 @@ struct ReportStage: Stage {
     var withSurrogate = false
     var upstream: [String] { ["ingest"] + (withSurrogate ? ["surrogate"] : []) + ["poison", "isolate", "export", "unlearn", "baseline"] + (withClean ? ["clean"] : []) }
     /// 2: report.html and contact_sheet.png; 3: epoch wall times from timing.json.
-    let formatVersion = 4
+    let formatVersion = 5
     static let toolVersion = "0.1.0"
     /// The compiler that built this binary.
     static var swiftVersion: String {
@@ -89,20 +89,22 @@ struct ReportStage: Stage {
             "test_images": try digest("poison", "test_images.npy"), "triggered_test_images": try digest("poison", "triggered_test_images.npy"),
             "clean_train_images": try digest("ingest", "train_images.npy"), "models": .object(modelDigests),
         ])
+        let poisonedData = try DatasetStore.read(from: ctx.upstreamFolder("poison"))
+        let balance = LabelBalance(labels: poisonedData.train.labels, classes: poisonedData.classNames.count)
+        let labelBalance = ReportStage.labelBalance(balance, classNames: poisonedData.classNames)
         let report = JSON.object([
             "format": .string("abl-report"), "format_version": .number(1),
             "run": .string(m.name), "title": .string(m.section("report")["title"]?.stringValue ?? m.name),
             "versions": .object(["abl": .string(ReportStage.toolVersion), "swift": .string(ReportStage.swiftVersion), "openblas": .string(BLAS.config),
                                  "openblas_core": .string(BLAS.coreName), "engine_workers": .number(Double(Engine.workers))]),
             "digests": digests,
-            "attack": attack, "models": .object(models), "isolation": isolation, "curves": .object(curves), "stages": .object(stages),
+            "attack": attack, "models": .object(models), "isolation": isolation, "label_balance": labelBalance, "curves": .object(curves), "stages": .object(stages),
             "unlearning": .object(["mode": m.section("unlearn")["mode"] ?? .null, "isolated_accuracy": abl["isolated_accuracy"] ?? .null,
                                    "ascent_stopped": abl["ascent_stopped"] ?? .null]),
             "parameters": m.resolved,
         ])
         try AtomicFile.write(Data(report.pretty.utf8), to: ctx.workFolder + "/report.json")
         try AtomicFile.write(Data(ReportStage.markdown(report).utf8), to: ctx.workFolder + "/report.md")
-        let poisonedData = try DatasetStore.read(from: ctx.upstreamFolder("poison"))
         let cleanTrain = try DatasetStore.read(from: ctx.upstreamFolder("ingest")).train
         let losses = try NPY.read(ctx.upstreamFolder("isolate") + "/losses.npy").float32
         let isolated = try NPY.read(ctx.upstreamFolder("isolate") + "/isolated.npy").int64
@@ -115,6 +117,29 @@ struct ReportStage: Stage {
         let sheet = ContactSheet.render(poisonedData.train, indices: Array(isolated.prefix(400)), columns: 20)
         try PNGCodec.write(pixels: sheet.pixels, width: sheet.width, height: sheet.height, channels: 3, to: ctx.workFolder + "/contact_sheet.png")
         ctx.log("report: " + ReportStage.oneLine(report))
+    }
+
+    /// The report's `label_balance` entry: samples per label of the poisoned training set and the largest label's excess.
+    static func labelBalance(_ b: LabelBalance, classNames: [String]) -> JSON {
+        .object(["counts": .array(b.counts.map { .number(Double($0)) }), "median": .number(b.median),
+                 "largest": .number(Double(b.largest)), "largest_name": .string(b.largest < classNames.count ? classNames[b.largest] : ""),
+                 "excess": .number(TrainingSupport.round4(b.excess)), "flagged": .bool(b.flagged)])
+    }
+
+    /// One plain-text sentence on the label counts (the second, independent hint of `LabelBalance`:
+    /// dirty-label poisoning inflates its target label), for the Markdown and the HTML report.
+    static func labelCountLine(_ r: JSON) -> String? {
+        guard let b = r["label_balance"], let largest = b["largest"]?.intValue, let counts = b["counts"]?.arrayValue,
+              largest < counts.count, let n = counts[largest].intValue else { return nil }
+        var s = String(format: "Label counts: the largest label, %d (%@), holds %d training samples, %.2f times the median label's %.0f", largest,
+                       b["largest_name"]?.stringValue ?? "", n, b["excess"]?.doubleValue ?? 0, b["median"]?.doubleValue ?? 0)
+        if b["flagged"]?.boolValue == true {
+            s += "; dirty-label poisoning inflates its target this way"
+            if let t = r["isolation"]?["inferred_target"]?.intValue, t != largest {
+                s += String(format: ". It is not the inferred target (%d): if the source was balanced, review label %d as the possible target", t, largest)
+            }
+        }
+        return s + "."
     }
 
     static func pct(_ v: JSON?) -> String { v?.doubleValue.map { String(format: "%.2f %%", $0 * 100) } ?? "n/a" }
@@ -161,6 +186,7 @@ struct ReportStage: Stage {
         if let margin = closeCall {
             s += String(format: "**Close call:** the inferred target's statistic is only %.2f times the runner-up's; check the per-label statistics in isolation.json and the contact sheet before trusting the isolated set.\n", margin)
         }
+        if let line = labelCountLine(r) { s += line + "\n" }
         s += "Unlearning mode: \(r["unlearning"]?["mode"]?.stringValue ?? "?")"
         if let st = r["unlearning"]?["ascent_stopped"], st != .null { s += ", ascent stopped by the rule at epoch \(st["epoch"]?.intValue ?? 0) step \(st["step"]?.intValue ?? 0)" }
         s += ".\n\n| stage | wall time |\n|---|---|\n"
