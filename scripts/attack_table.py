@@ -21,7 +21,8 @@ for run in sys.argv[1:]:
     a, m, i = r["attack"], r["models"], r["isolation"]
     nd, abl = m.get("no_defense", {}), m.get("abl", {})
     surrogate = a.get("surrogate", {}).get("ca")
+    target = f"{i['given_target']} (given)" if "given_target" in i else i.get("inferred_target", "–")
     seconds = sum(s.get("duration_s") or 0 for s in r["stages"].values())
     print(f"| {a['name']} | {a['label_kind']} | {a['poisoned']} ({pct(a.get('poisoned_share_of_training_set'))} %) | {pct(surrogate) if surrogate is not None else '–'} "
           f"| {pct(nd.get('ca'))} | {pct(nd.get('asr'))} | {pct(abl.get('ca'))} | {pct(abl.get('asr'))} | {pct(abl.get('ra'))} "
-          f"| {i.get('inferred_target', '–')} | {i['count']} | {pct(i.get('precision'))} | {pct(i.get('recall'))} | {seconds:.0f} |")
+          f"| {target} | {i['count']} | {pct(i.get('precision'))} | {pct(i.get('recall'))} | {seconds:.0f} |")

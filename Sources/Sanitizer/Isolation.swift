@@ -42,6 +42,8 @@ public enum Isolation {
     public struct Selection: Sendable, Equatable {
         public var indices: [Int]
         public var inferredTarget: Int?
+        /// Whether `inferredTarget` was given by the caller (`knownTarget`) rather than inferred.
+        public var targetGiven = false
         /// Per class, log(median loss / 5th-percentile loss) (target-aware only).
         public var classSpread: [Int: Double] = [:]
         /// Per class, the gap between the modes of its log-loss mixture (target-aware only).
@@ -64,8 +66,9 @@ public enum Isolation {
 
         /// The label other than the inferred target with the highest value of the statistic that
         /// chose it, and that value (ties go to the lowest label): how clear the choice was.
+        /// Nil for a given target: no choice was made.
         public var runnerUp: (label: Int, score: Double)? {
-            guard let t = inferredTarget, let st = targetStatistic else { return nil }
+            guard let t = inferredTarget, let st = targetStatistic, !targetGiven else { return nil }
             return scores(for: st).filter { $0.key != t }.max { $0.value != $1.value ? $0.value < $1.value : $0.key > $1.key }
                 .map { ($0.key, $0.value) }
         }
@@ -115,9 +118,10 @@ public enum Isolation {
     /// Chooses D_b. With `maxRatio` (target-aware only) the count is adaptive: every sample of
     /// the inferred target label whose log-loss lies below the boundary of a two-component
     /// mixture fitted to that label's log-losses (`LossMixture`), at least `ratio` and at most
-    /// `maxRatio` of the training set.
+    /// `maxRatio` of the training set. A `knownTarget` (target-aware only) is isolated instead of
+    /// the inferred label; the per-label statistics are computed all the same.
     public static func select(losses: [Float], labels: [Int], ratio: Double, strategy: IsolationStrategy, maxRatio: Double? = nil,
-                              targetStatistic: TargetStatistic = .separation) -> Selection {
+                              targetStatistic: TargetStatistic = .separation, knownTarget: Int? = nil) -> Selection {
         let k = count(ratio: ratio, of: losses.count)
         let ranked = ranking(losses)
         switch strategy {
@@ -127,11 +131,12 @@ public enum Isolation {
             let (gap, separation, mixtures) = classMixtures(losses: losses, labels: labels)
             var sel = Selection(indices: [], inferredTarget: nil, classSpread: classSpread(losses: losses, labels: labels), classModeGap: gap,
                                 classSeparation: separation, targetStatistic: targetStatistic)
-            // the highest score; ties go to the lowest label
-            guard let target = sel.scores(for: targetStatistic).max(by: { $0.value != $1.value ? $0.value < $1.value : $0.key > $1.key })?.key else {
+            // the given target, else the highest score (ties go to the lowest label)
+            guard let target = knownTarget ?? sel.scores(for: targetStatistic).max(by: { $0.value != $1.value ? $0.value < $1.value : $0.key > $1.key })?.key else {
                 return Selection(indices: Array(ranked.prefix(k)), inferredTarget: nil)
             }
             sel.inferredTarget = target
+            sel.targetGiven = knownTarget != nil
             let ofTarget = ranked.filter { labels[$0] == target }
             guard let maxRatio else {
                 sel.indices = Array(ofTarget.prefix(k))

@@ -111,6 +111,11 @@ final class ABLStagesTests: XCTestCase {
         XCTAssertTrue(issues(["attack": .object(["kind": .string("nope")])]).contains { $0.path == "attack.kind" })
         XCTAssertTrue(issues(["attack": .object(["kind": .string("badnets"), "mode": .string("all-to-all")]),
                               "isolate": .object(["strategy": .string("target-aware")])]).contains { $0.path == "isolate.strategy" })
+        // a given target must exist and needs target-aware isolation
+        XCTAssertTrue(issues(["isolate": .object(["strategy": .string("target-aware"), "target": .number(9)])]).contains { $0.path == "isolate.target" && $0.rule.contains("does not exist") })
+        XCTAssertTrue(issues(["isolate": .object(["target": .number(1)])]).contains { $0.path == "isolate.target" && $0.rule.contains("target-aware") })
+        XCTAssertTrue(issues(["isolate": .object(["strategy": .string("target-aware"), "target": .number(-1)])]).contains { $0.path == "isolate.target" })
+        XCTAssertEqual(issues(["isolate": .object(["strategy": .string("target-aware"), "target": .number(1), "ratio": .number(0.1)])]), [])
     }
 
     func testDivergingRunStopsNamingStageAndEpochAndLeavesNothingTrusted() throws {

@@ -37,4 +37,19 @@ final class AdaptiveIsolationTests: XCTestCase {
         // Without max_ratio: exactly the fraction p.
         XCTAssertEqual(Isolation.select(losses: d.losses, labels: d.labels, ratio: 0.01, strategy: .targetAware).indices.count, 41)
     }
+
+    func testAGivenTargetIsIsolatedAndTheStatisticsAreStillComputed() {
+        // label 0 holds the backdoor; the caller names label 2 (say, a wrong suspicion), then label 0
+        let d = losses(poisoned: 400)
+        let wrong = Isolation.select(losses: d.losses, labels: d.labels, ratio: 0.01, strategy: .targetAware, maxRatio: 0.5, knownTarget: 2)
+        XCTAssertEqual(wrong.inferredTarget, 2); XCTAssertTrue(wrong.targetGiven)
+        XCTAssertTrue(wrong.indices.allSatisfy { d.labels[$0] == 2 })
+        XCTAssertNil(wrong.runnerUp, "no choice was made, so there is no runner-up")
+        // the statistics still say which label inference would have named
+        XCTAssertEqual(wrong.classSeparation.max { $0.value < $1.value }?.key, 0)
+        let right = Isolation.select(losses: d.losses, labels: d.labels, ratio: 0.01, strategy: .targetAware, maxRatio: 0.5, knownTarget: 0)
+        let inferred = Isolation.select(losses: d.losses, labels: d.labels, ratio: 0.01, strategy: .targetAware, maxRatio: 0.5)
+        XCTAssertEqual(right.indices, inferred.indices)
+        XCTAssertFalse(inferred.targetGiven)
+    }
 }

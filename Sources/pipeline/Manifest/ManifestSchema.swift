@@ -241,10 +241,16 @@ enum ManifestSchema {
             .optional("max_ratio", .number, default: nil,
                       "adaptive isolation (target-aware only, this project's variant): isolate every sample of the inferred target label in the low-loss mode of a two-component Gaussian mixture on its log-losses, at least `ratio` and at most this fraction of the training set; absent: exactly `ratio`",
                       [.range(0, 1, openLo: true, openHi: true)]),
+            .optional("target", .integer, default: nil,
+                      "target-aware only: the target label when it is known or suspected (a benchmark, or an auditor following the report's label-count line); the statistics are still computed and reported, but this label is isolated; absent: inferred",
+                      [.range(0, nil)]),
         ],
         checks: [{ i in
-            guard let mr = i["max_ratio"]?.doubleValue else { return [] }
             var issues: [ManifestIssue] = []
+            if i["target"] != nil, i["strategy"]?.stringValue != "target-aware" {
+                issues.append(ManifestIssue(path: "target", rule: "a given target needs strategy \"target-aware\""))
+            }
+            guard let mr = i["max_ratio"]?.doubleValue else { return issues }
             if i["strategy"]?.stringValue != "target-aware" { issues.append(ManifestIssue(path: "max_ratio", rule: "adaptive isolation needs strategy \"target-aware\"")) }
             if let r = i["ratio"]?.doubleValue, mr < r { issues.append(ManifestIssue(path: "max_ratio", rule: "must be at least ratio (\(JSON.formatNumber(r)))")) }
             return issues
@@ -326,6 +332,9 @@ extension ManifestSchema {
         let facts = DatasetFacts.probe(m["dataset"] ?? .null)
         if let k = facts.classCount, let t = m["attack"]?["target"]?.intValue, t >= k {
             issues.append(ManifestIssue(path: "attack.target", rule: "class \(t) does not exist: the dataset has \(k) classes (0..<\(k))"))
+        }
+        if let k = facts.classCount, let t = m["isolate"]?["target"]?.intValue, t >= k {
+            issues.append(ManifestIssue(path: "isolate.target", rule: "class \(t) does not exist: the dataset has \(k) classes (0..<\(k))"))
         }
         if m["isolate"]?["strategy"]?.stringValue == "target-aware", m["attack"]?["mode"]?.stringValue == "all-to-all" {
             issues.append(ManifestIssue(path: "isolate.strategy", rule: "target-aware isolation assumes an all-to-one backdoor, but attack.mode is all-to-all: use lowest-loss"))

@@ -10,7 +10,8 @@ struct IsolateStage: Stage {
     let upstream = ["poison"]
     /// 2: target-aware isolation infers the target from the classes' loss spread; 3: wall times in
     /// the volatile timing.json; 4: `target_statistic` (mode gap by default), `class_mode_gap`;
-    /// 5: the separation statistic (the new default), `class_separation`.
+    /// 5: the separation statistic (the new default), `class_separation`; `given_target` with
+    /// `isolate.target` (a new optional key, so existing manifests keep their cache keys).
     let formatVersion = 5
     /// Below this ratio of the target's statistic to the runner-up's, the log and report.md call
     /// the inferred target a close call (full-scale Blend: 1.14, a right call; docs/RESULTS.md).
@@ -55,7 +56,8 @@ struct IsolateStage: Stage {
         let maxRatio = s["max_ratio"]?.doubleValue
         let sel = Isolation.select(losses: losses, labels: train.labels, ratio: ratio,
                                    strategy: IsolationStrategy(rawValue: s["strategy"]!.stringValue!) ?? .lowestLoss, maxRatio: maxRatio,
-                                   targetStatistic: TargetStatistic(rawValue: s["target_statistic"]!.stringValue!) ?? .separation)
+                                   targetStatistic: TargetStatistic(rawValue: s["target_statistic"]!.stringValue!) ?? .separation,
+                                   knownTarget: s["target"]?.intValue)
         let effective = TrainingSupport.round4(Double(sel.indices.count) / Double(max(1, train.count)))
         var info: [String: JSON] = ["ratio": .number(maxRatio == nil ? ratio : effective), "count": .number(Double(sel.indices.count)),
                                     "strategy": .string(s["strategy"]!.stringValue!), "granularity": .string(granularity.rawValue)]
@@ -69,7 +71,13 @@ struct IsolateStage: Stage {
             info["adaptive"] = .object(a)
             ctx.log(String(format: "adaptive isolation: %d samples (%.2f%% of the training set)", sel.indices.count, effective * 100))
         }
-        if let t = sel.inferredTarget {
+        if let t = sel.inferredTarget, sel.targetGiven {
+            // the statistics' own choice is still worth a line: it tells whether inference would have found it
+            info["given_target"] = .number(Double(t))
+            let best = sel.targetStatistic.flatMap { st in sel.scores(for: st).max { $0.value != $1.value ? $0.value < $1.value : $0.key > $1.key } }
+            ctx.log(String(format: "target-aware isolation: target label %d given by the manifest (%@ would have named label %d, %.2f; label %d scores %.2f)", t,
+                           sel.targetStatistic?.rawValue ?? "", best?.key ?? -1, best?.value ?? 0, t, sel.targetStatistic.map { sel.scores(for: $0)[t] ?? 0 } ?? 0))
+        } else if let t = sel.inferredTarget {
             info["inferred_target"] = .number(Double(t))
             let mine = sel.targetStatistic.map { sel.scores(for: $0)[t] ?? 0 } ?? 0, next = sel.runnerUp
             ctx.log(String(format: "target-aware isolation: inferred target label %d (%@ %.2f; next: label %d, %.2f)", t,

@@ -165,7 +165,9 @@ struct ReportStage: Stage {
         let i = r["isolation"] ?? .null
         s += "\nIsolation: \(i["count"]?.intValue ?? 0) samples (p = \(i["ratio"]?.doubleValue ?? 0), \(i["strategy"]?.stringValue ?? "?"), LGA \(i["granularity"]?.stringValue ?? "?")"
         var closeCall: Double? = nil
-        if let t = i["inferred_target"]?.intValue {
+        if let t = i["given_target"]?.intValue {
+            s += ", target \(t) given by the manifest"
+        } else if let t = i["inferred_target"]?.intValue {
             s += ", inferred target \(t)"
             if let st = i["target_statistic"]?.stringValue, let statistic = TargetStatistic(rawValue: st), case .object(let scores)? = i[statistic.isolationKey] {
                 // the statistic of the target and of the runner-up, so a reader sees how clear the choice was
