@@ -32,4 +32,15 @@ final class ReportMarkdownTests: XCTestCase {
         XCTAssertTrue(even.contains("Label counts: the largest label, 0 (a), holds 10 training samples, 1.00 times the median label's 10.\n"), even)
         XCTAssertFalse(even.contains("inflates"), even)
     }
+
+    func testAGivenTargetIsNamedAsGivenWithoutACloseCall() {
+        let r = JSON.object(["title": .string("t"),
+                             "isolation": .object(["count": .number(10), "ratio": .number(0.01), "strategy": .string("target-aware"), "granularity": .string("batch"),
+                                                   "given_target": .number(0), "target_statistic": .string("separation"),
+                                                   "class_separation": .object(["0": .number(1), "8": .number(9)])])])
+        let md = ReportStage.markdown(r)
+        XCTAssertTrue(md.contains("target-aware, LGA batch, target 0 given by the manifest)"), md)
+        XCTAssertFalse(md.contains("inferred target"), md)
+        XCTAssertFalse(md.contains("Close call"), md)
+    }
 }

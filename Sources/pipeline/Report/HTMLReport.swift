@@ -78,7 +78,7 @@ enum HTMLReport {
         }
         h += "</table>"
         let iso = r["isolation"] ?? .null
-        h += "<p>Isolation: \(iso["count"]?.intValue ?? 0) samples (p = \(iso["ratio"]?.doubleValue ?? 0), \(SVGChart.esc(iso["strategy"]?.stringValue ?? ""))\(iso["given_target"]?.intValue.map { ", target \($0) given by the manifest" } ?? "")\(iso["inferred_target"]?.intValue.map { ", inferred target \($0)" } ?? "")\(iso["target_statistic"]?.stringValue.map { " by " + SVGChart.esc($0) } ?? "")), precision \(pct(iso["precision"])), recall \(pct(iso["recall"])).</p>"
+        h += "<p>Isolation: \(iso["count"]?.intValue ?? 0) samples (p = \(iso["ratio"]?.doubleValue ?? 0), \(SVGChart.esc(iso["strategy"]?.stringValue ?? ""))\(iso["given_target"]?.intValue.map { ", target \($0) given by the manifest" } ?? "")\(iso["inferred_target"]?.intValue.map { t in ", inferred target \(t)" + (iso["target_statistic"]?.stringValue.map { " by " + SVGChart.esc($0) } ?? "") } ?? "")), precision \(pct(iso["precision"])), recall \(pct(iso["recall"])).</p>"
         if let line = ReportStage.labelCountLine(r) { h += "<p>\(SVGChart.esc(line))</p>" }
 
         h += "<h2>Training curves</h2><div class=\"charts\">"
