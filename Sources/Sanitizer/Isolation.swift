@@ -69,9 +69,13 @@ public enum Isolation {
         /// Nil for a given target: no choice was made.
         public var runnerUp: (label: Int, score: Double)? {
             guard let t = inferredTarget, let st = targetStatistic, !targetGiven else { return nil }
-            return scores(for: st).filter { $0.key != t }.max { $0.value != $1.value ? $0.value < $1.value : $0.key > $1.key }
-                .map { ($0.key, $0.value) }
+            return Isolation.top(scores(for: st).filter { $0.key != t })
         }
+    }
+
+    /// The label with the highest score and that score; ties go to the lowest label.
+    public static func top(_ scores: [Int: Double]) -> (label: Int, score: Double)? {
+        scores.max { $0.value != $1.value ? $0.value < $1.value : $0.key > $1.key }.map { ($0.key, $0.value) }
     }
 
     /// log(median / 5th percentile) of each label's losses (labels with fewer than 20 samples
@@ -132,7 +136,7 @@ public enum Isolation {
             var sel = Selection(indices: [], inferredTarget: nil, classSpread: classSpread(losses: losses, labels: labels), classModeGap: gap,
                                 classSeparation: separation, targetStatistic: targetStatistic)
             // the given target, else the highest score (ties go to the lowest label)
-            guard let target = knownTarget ?? sel.scores(for: targetStatistic).max(by: { $0.value != $1.value ? $0.value < $1.value : $0.key > $1.key })?.key else {
+            guard let target = knownTarget ?? top(sel.scores(for: targetStatistic))?.label else {
                 return Selection(indices: Array(ranked.prefix(k)), inferredTarget: nil)
             }
             sel.inferredTarget = target

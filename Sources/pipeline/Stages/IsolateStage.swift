@@ -71,19 +71,22 @@ struct IsolateStage: Stage {
             info["adaptive"] = .object(a)
             ctx.log(String(format: "adaptive isolation: %d samples (%.2f%% of the training set)", sel.indices.count, effective * 100))
         }
-        if let t = sel.inferredTarget, sel.targetGiven {
-            // the statistics' own choice is still worth a line: it tells whether inference would have found it
-            info["given_target"] = .number(Double(t))
-            let best = sel.targetStatistic.flatMap { st in sel.scores(for: st).max { $0.value != $1.value ? $0.value < $1.value : $0.key > $1.key } }
-            ctx.log(String(format: "target-aware isolation: target label %d given by the manifest (%@ would have named label %d, %.2f; label %d scores %.2f)", t,
-                           sel.targetStatistic?.rawValue ?? "", best?.key ?? -1, best?.value ?? 0, t, sel.targetStatistic.map { sel.scores(for: $0)[t] ?? 0 } ?? 0))
-        } else if let t = sel.inferredTarget {
-            info["inferred_target"] = .number(Double(t))
-            let mine = sel.targetStatistic.map { sel.scores(for: $0)[t] ?? 0 } ?? 0, next = sel.runnerUp
-            ctx.log(String(format: "target-aware isolation: inferred target label %d (%@ %.2f; next: label %d, %.2f)", t,
-                           sel.targetStatistic?.rawValue ?? "", mine, next?.label ?? -1, next?.score ?? 0))
-            if let margin = IsolateStage.closeCallMargin(mine, next?.score) {
-                ctx.log(String(format: "warning: close call, the target's statistic is only %.2f times the runner-up's: check isolation.json and the contact sheet before trusting the isolated set", margin))
+        if let t = sel.inferredTarget, let st = sel.targetStatistic {
+            let mine = sel.scores(for: st)[t] ?? 0
+            if sel.targetGiven {
+                // the statistic's own choice is still worth a line: it tells whether inference would have found it
+                info["given_target"] = .number(Double(t))
+                let best = Isolation.top(sel.scores(for: st))
+                ctx.log(String(format: "target-aware isolation: target label %d given by the manifest (%@ would have named label %d, %.2f; label %d scores %.2f)", t,
+                               st.rawValue, best?.label ?? -1, best?.score ?? 0, t, mine))
+            } else {
+                info["inferred_target"] = .number(Double(t))
+                let next = sel.runnerUp
+                ctx.log(String(format: "target-aware isolation: inferred target label %d (%@ %.2f; next: label %d, %.2f)", t,
+                               st.rawValue, mine, next?.label ?? -1, next?.score ?? 0))
+                if let margin = IsolateStage.closeCallMargin(mine, next?.score) {
+                    ctx.log(String(format: "warning: close call, the target's statistic is only %.2f times the runner-up's: check isolation.json and the contact sheet before trusting the isolated set", margin))
+                }
             }
         }
         if let st = sel.targetStatistic { info["target_statistic"] = .string(st.rawValue) }
