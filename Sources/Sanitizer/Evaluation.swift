@@ -29,10 +29,15 @@ public enum Evaluation {
     /// are the attack targets and whose `poison.originalLabels` are the true labels).
     /// `target` is the all-to-one target (nil for all-to-all: CA-nt is then CA).
     public static func score(_ net: Network, test: DatasetSplit, triggered: DatasetSplit, target: Int?) throws -> ModelScores {
-        let p = try predict(net, test)
+        score(testPredictions: try predict(net, test), test: test, triggeredPredictions: try predict(net, triggered),
+              triggered: triggered, target: target)
+    }
+
+    /// The same four metrics from predictions already made (by any model) on the two splits.
+    public static func score(testPredictions p: [Int], test: DatasetSplit, triggeredPredictions q: [Int],
+                             triggered: DatasetSplit, target: Int?) -> ModelScores {
         let ca = Metrics.cleanAccuracy(predictions: p, labels: test.labels)
         let caNT = target.map { Metrics.cleanAccuracyNonTarget(predictions: p, labels: test.labels, target: $0) } ?? ca
-        let q = try predict(net, triggered)
         let truth = triggered.poison?.originalLabels ?? triggered.labels
         let n = Double(max(triggered.count, 1))
         let asr = Double(zip(q, triggered.labels).filter { $0 == $1 }.count) / n

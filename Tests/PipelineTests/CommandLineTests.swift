@@ -51,4 +51,29 @@ final class CommandLineTests: XCTestCase {
         XCTAssertNotEqual(r.code, 0)
         XCTAssertTrue(r.err.contains("/nonexistent/m.json") && r.err.contains("no such file"), r.err)
     }
+
+    func testProbeScoresASurrogateAttackAndRefusesOneWithoutASurrogate() throws {
+        let dir = T.tempFolder()
+        let fc: [String: JSON] = ["kind": .string("fc"), "steps": .number(2), "patch_size": .number(2)]
+        T.writeManifest(ABLStagesTests.smallRun(dir, extra: [
+            "attack": .object(fc), "surrogate": .object(["architecture": .string("small-cnn"), "epochs": .number(1)]),
+        ]), dir + "/m.json")
+        let r = try run(["probe", dir + "/m.json", "--epochs", "2", "--output", dir + "/probe.json"])
+        XCTAssertEqual(r.code, 0, r.err)
+        XCTAssertTrue(r.err.contains("poison: ran"), r.err)
+        XCTAssertTrue(r.out.contains("| poisoned training set |") && r.out.contains("| clean training set |"), r.out)
+        let j = try JSON.parse(bytes: [UInt8](FileManager.default.contents(atPath: dir + "/probe.json") ?? Data()))
+        for head in ["poisoned", "clean"] {
+            let asr = j[head]?["asr"]?.doubleValue ?? -1, ca = j[head]?["ca"]?.doubleValue ?? -1
+            XCTAssertTrue((0...1).contains(asr) && (0...1).contains(ca), "\(head): \(j)")
+        }
+        XCTAssertGreaterThan(j["class_spread"]?.doubleValue ?? 0, 0)
+
+        let plain = T.tempFolder()
+        T.writeManifest(ABLStagesTests.smallRun(plain), plain + "/m.json")
+        let b = try run(["probe", plain + "/m.json"])
+        XCTAssertNotEqual(b.code, 0)
+        XCTAssertTrue(b.err.contains("trains no surrogate"), b.err)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: plain + "/run/poison"), "refused before running any stage")
+    }
 }

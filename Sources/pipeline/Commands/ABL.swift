@@ -11,7 +11,7 @@ struct ABL: ParsableCommand {
         other through the run folder, each cached by a content hash: `abl run` executes only what \
         is not fresh, `abl status` says which stage is fresh, stale (and why) or never run.
         """,
-        subcommands: [Run.self, Status.self, Validate.self, Report.self, Compare.self, Attacks.self, Schema.self, Bench.self])
+        subcommands: [Run.self, Status.self, Validate.self, Report.self, Compare.self, Attacks.self, Schema.self, Bench.self, Probe.self])
 }
 
 /// Prints an error the way every subcommand reports one, and exits non-zero.
