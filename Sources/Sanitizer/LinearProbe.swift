@@ -75,13 +75,7 @@ public enum LinearProbe {
         let n = features.count / max(width, 1)
         guard n > 0 else { return [] }
         let x = Tensor(shape: [n, width], values: features)
-        let logits = try head.forward(x, mode: .eval)
-        let k = head.outFeatures
-        return (0..<n).map { i in
-            var best = 0
-            for j in 1..<k where logits.data[i * k + j] > logits.data[i * k + best] { best = j }
-            return best
-        }
+        return try head.forward(x, mode: .eval).rowArgmax()
     }
 
     /// How far the trigger moves an image in feature space, against how spread out the classes

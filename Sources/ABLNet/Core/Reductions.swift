@@ -77,3 +77,15 @@ func add(_ a: Tensor, _ b: Tensor, into out: Tensor) {
         for i in r { op.value[i] = ap.value[i] + bp.value[i] }
     }
 }
+
+extension Tensor {
+    /// The index of the largest value in each row of an (N, K) tensor, ties to the lowest index.
+    public func rowArgmax() -> [Int] {
+        let (n, k) = (shape[0], shape[1])
+        return (0..<n).map { i in
+            var best = 0
+            for j in 1..<k where data[i * k + j] > data[i * k + best] { best = j }
+            return best
+        }
+    }
+}

@@ -117,12 +117,5 @@ public final class CrossEntropy {
     }
 
     /// The class with the highest probability, per sample, from the last forward.
-    public func predictions() -> [Int] {
-        let (n, k) = (probs.shape[0], probs.shape[1])
-        return (0..<n).map { i in
-            var best = 0
-            for j in 1..<k where probs.data[i * k + j] > probs.data[i * k + best] { best = j }
-            return best
-        }
-    }
+    public func predictions() -> [Int] { probs.rowArgmax() }
 }

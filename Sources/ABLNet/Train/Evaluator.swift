@@ -26,12 +26,7 @@ public enum Evaluator {
                     losses += try ce.forward(logits: logits, labels: Array(labels[start..<end]), context: "evaluation")
                     preds += ce.predictions()
                 } else {
-                    let k = logits.shape[1]
-                    for i in 0..<(end - start) {
-                        var best = 0
-                        for j in 1..<k where logits.data[i * k + j] > logits.data[i * k + best] { best = j }
-                        preds.append(best)
-                    }
+                    preds += logits.rowArgmax()
                 }
                 start = end
                 progress?(end, count)
