@@ -42,7 +42,10 @@ let package = Package(
         .executableTarget(name: "pipeline",
                           dependencies: ["ABLNet", "PoisonForge", "Sanitizer",
                                          .product(name: "ArgumentParser", package: "swift-argument-parser")],
-                          swiftSettings: fastSwift),
+                          swiftSettings: fastSwift,
+                          plugins: ["BuildInfo"]),
+        // Writes the git commit into the `abl` command before each build (`abl --version`).
+        .plugin(name: "BuildInfo", capability: .buildTool()),
 
         .testTarget(name: "ABLNetTests", dependencies: ["ABLNet"], swiftSettings: fastSwift),
         .testTarget(name: "PoisonForgeTests", dependencies: ["PoisonForge", "ABLNet"], swiftSettings: fastSwift),

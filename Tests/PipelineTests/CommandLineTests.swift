@@ -1,6 +1,7 @@
 import ABLNet
 import Foundation
 import XCTest
+@testable import pipeline
 
 /// The `abl` binary itself: exit codes and messages.
 final class CommandLineTests: XCTestCase {
@@ -44,6 +45,12 @@ final class CommandLineTests: XCTestCase {
         let second = try run(["run", dir + "/m.json"])
         XCTAssertTrue(second.err.contains("ingest: cached"), second.err)
         XCTAssertTrue(try run(["status", dir + "/m.json"]).out.contains("fresh"))
+    }
+
+    func testVersionFlag() throws {
+        let r = try run(["--version"])
+        XCTAssertEqual(r.code, 0, r.err)
+        XCTAssertTrue(r.out.hasPrefix("abl \(ToolVersion.number) (commit "), r.out)
     }
 
     func testMissingManifestFileIsAClearError() throws {

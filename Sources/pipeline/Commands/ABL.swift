@@ -11,6 +11,7 @@ struct ABL: ParsableCommand {
         other through the run folder, each cached by a content hash: `abl run` executes only what \
         is not fresh, `abl status` says which stage is fresh, stale (and why) or never run.
         """,
+        version: "abl \(ToolVersion.description)",
         subcommands: [Run.self, Status.self, Validate.self, Report.self, Compare.self, Attacks.self, Schema.self, Bench.self, Probe.self])
 }
 

@@ -6,6 +6,9 @@ import Sanitizer
 /// The self-contained HTML report: inline CSS and SVG, images as data URIs, no script, no
 /// external reference of any kind.
 enum HTMLReport {
+    /// The most isolated samples the page shows; the export folder holds all of them.
+    static let contactSheetLimit = 200
+
     /// What the page shows besides report.json.
     struct Inputs {
         let report: JSON
@@ -67,7 +70,7 @@ enum HTMLReport {
         .muted{color:#667}code{background:#f2f5f9;padding:0 3px}#settings code{word-break:break-all}
         </style></head><body>
         <h1>\(SVGChart.esc(r["title"]?.stringValue ?? "ABL report"))</h1>
-        <p class="muted">run <code>\(SVGChart.esc(r["run"]?.stringValue ?? ""))</code> · abl \(SVGChart.esc(r["versions"]?["abl"]?.stringValue ?? "")) · OpenBLAS core \(SVGChart.esc(r["versions"]?["openblas_core"]?.stringValue ?? ""))</p>
+        <p class="muted">run <code>\(SVGChart.esc(r["run"]?.stringValue ?? ""))</code> · abl \(SVGChart.esc(r["versions"]?["abl"]?.stringValue ?? "")) (commit \(SVGChart.esc(r["versions"]?["commit"]?.stringValue ?? "unknown"))) · CPU \(SVGChart.esc(r["versions"]?["cpu"]?.stringValue ?? "unknown")) · OpenBLAS core \(SVGChart.esc(r["versions"]?["openblas_core"]?.stringValue ?? ""))</p>
         """
         let a = r["attack"] ?? .null
         h += "<p>Attack <b>\(SVGChart.esc(a["name"]?.stringValue ?? "?"))</b> (\(SVGChart.esc(a["label_kind"]?.stringValue ?? ""))-label, \(SVGChart.esc(a["mode"]?.stringValue ?? "")), target \(a["target"]?.intValue ?? -1) <i>\(SVGChart.esc(a["target_name"]?.stringValue ?? ""))</i>): \(a["poisoned"]?.intValue ?? 0) of \(a["train_count"]?.intValue ?? 0) training images poisoned.</p>"
@@ -115,13 +118,13 @@ enum HTMLReport {
         }
 
         h += "<h2>Isolated samples (contact sheet, lowest loss first)</h2><div class=\"sheet\" id=\"contact-sheet\">"
-        for (rank, idx) in i.isolated.prefix(200).enumerated() {
+        for (rank, idx) in i.isolated.prefix(HTMLReport.contactSheetLimit).enumerated() {
             let isP = i.poisoned?[idx] ?? false
             let src = try png(Array(i.train.image(idx)), i.train.width, i.train.height, i.train.channels)
             let label = i.train.labels[idx]
             h += "<figure class=\"\(isP ? "p" : "c")\"><img alt=\"rank \(rank + 1)\" src=\"\(src)\"><figcaption>#\(rank + 1) \(SVGChart.esc(i.train.ids[idx]))<br>\(SVGChart.esc(i.classNames[label])) · \(String(format: "%.2g", i.losses[idx]))\(i.poisoned == nil ? "" : isP ? " · poisoned" : " · clean")</figcaption></figure>"
         }
-        if i.isolated.count > 200 { h += "<p class=\"muted\">… and \(i.isolated.count - 200) more in export/isolated/.</p>" }
+        if i.isolated.count > HTMLReport.contactSheetLimit { h += "<p class=\"muted\">… and \(i.isolated.count - HTMLReport.contactSheetLimit) more in export/isolated/.</p>" }
         h += "</div>"
 
         h += "<h2>Stages</h2><table id=\"stages\"><tr><th>stage</th><th>wall time</th><th>cache key</th></tr>"

@@ -39,7 +39,7 @@ struct ExportStage: Stage {
         var rows: [JSON] = []
         for (r, i) in isolated.enumerated() {
             let rank = r + 1
-            let file = png ? String(format: "images/%04d_", rank) + IngestStage.fileSafe(train.ids[i]) + ".png" : ""
+            let file = png ? String(format: "images/%04d_", rank) + IngestStage.pngName(train.ids[i]) : ""
             if png {
                 try PNGCodec.write(pixels: Array(train.image(i)), width: train.width, height: train.height, channels: train.channels, to: folder + "/" + file)
             }

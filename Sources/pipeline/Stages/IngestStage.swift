@@ -74,7 +74,7 @@ struct IngestStage: Stage {
             let s = dataset.train
             for i in 0..<preview {
                 try PNGCodec.write(pixels: Array(s.image(i)), width: s.width, height: s.height, channels: s.channels,
-                                   to: folder + "/" + String(format: "%03d_", i) + IngestStage.fileSafe(s.ids[i]) + ".png")
+                                   to: folder + "/" + String(format: "%03d_", i) + IngestStage.pngName(s.ids[i]))
             }
         }
         ctx.log("\(dataset.name): \(dataset.train.count) train, \(dataset.test.count) test, \(dataset.train.shapeString), \(dataset.classNames.count) classes")
@@ -83,5 +83,17 @@ struct IngestStage: Stage {
     /// A sample id made safe as a file name (`/` and other specials become `_`).
     static func fileSafe(_ id: String) -> String {
         String(id.map { $0.isLetter || $0.isNumber || $0 == "-" || $0 == "." ? $0 : "_" })
+    }
+
+    /// The PNG file name of a sample: its id made safe, without the source file's own image
+    /// extension (`color/astronaut.png` becomes `color_astronaut.png`, not `..._astronaut.png.png`).
+    static func pngName(_ id: String) -> String {
+        let imageExtensions: Set<String> = ["png", "jpg", "jpeg", "jpe", "bmp", "gif", "ppm", "pgm", "tif", "tiff", "webp"]
+        var stem = Substring(id)
+        if let dot = stem.lastIndex(of: "."), !stem[..<dot].isEmpty, !stem[..<dot].hasSuffix("/"),
+           imageExtensions.contains(stem[stem.index(after: dot)...].lowercased()) {
+            stem = stem[..<dot]
+        }
+        return fileSafe(String(stem)) + ".png"
     }
 }

@@ -13,19 +13,6 @@ struct ReportStage: Stage {
     var upstream: [String] { ["ingest"] + (withSurrogate ? ["surrogate"] : []) + ["poison", "isolate", "export", "unlearn", "baseline"] + (withClean ? ["clean"] : []) }
     /// 2: report.html and contact_sheet.png; 3: epoch wall times from timing.json.
     let formatVersion = 5
-    static let toolVersion = "0.1.0"
-    /// The compiler that built this binary.
-    static var swiftVersion: String {
-        #if compiler(>=6.4)
-        return ">= 6.4"
-        #elseif compiler(>=6.3)
-        return "6.3"
-        #elseif compiler(>=6.2)
-        return "6.2"
-        #else
-        return "< 6.2"
-        #endif
-    }
 
     func parameters(_ m: Manifest) -> JSON { .object(["report": m.section("report"), "manifest": m.resolved]) }
     func externalInputs(_ m: Manifest) -> [String] { [] }
@@ -95,7 +82,9 @@ struct ReportStage: Stage {
         let report = JSON.object([
             "format": .string("abl-report"), "format_version": .number(1),
             "run": .string(m.name), "title": .string(m.section("report")["title"]?.stringValue ?? m.name),
-            "versions": .object(["abl": .string(ReportStage.toolVersion), "swift": .string(ReportStage.swiftVersion), "openblas": .string(BLAS.config),
+            "versions": .object(["abl": .string(ToolVersion.number), "commit": .string(ToolVersion.commit), "local_changes": .bool(ToolVersion.modified),
+                                 "swift": .string(ToolVersion.swift), "openblas": .string(BLAS.config),
+                                 "cpu": .string(HostCPU.current.model), "cpu_features": .array(HostCPU.current.features.map { .string($0) }),
                                  "openblas_core": .string(BLAS.coreName), "engine_workers": .number(Double(Engine.workers))]),
             "digests": digests,
             "attack": attack, "models": .object(models), "isolation": isolation, "label_balance": labelBalance, "curves": .object(curves), "stages": .object(stages),
@@ -195,6 +184,10 @@ struct ReportStage: Stage {
         for (k, v) in (r["stages"]?.objectValue ?? [:]).sorted(by: { $0.key < $1.key }) {
             s += "| \(k) | \(v["duration_s"]?.doubleValue.map { String(format: "%.1f s", $0) } ?? "?") |\n"
         }
+        let v = r["versions"] ?? .null
+        s += "\nabl \(v["abl"]?.stringValue ?? "?") (commit \(v["commit"]?.stringValue ?? "unknown")\(v["local_changes"]?.boolValue == true ? " + local changes" : "")) on \(v["cpu"]?.stringValue ?? "an unknown CPU")"
+        if let f = v["cpu_features"]?.arrayValue, !f.isEmpty { s += " (" + f.compactMap(\.stringValue).joined(separator: " ") + ")" }
+        s += ".\n"
         return s
     }
 }

@@ -3,22 +3,32 @@ import Foundation
 /// A progress indicator on standard error for a long loop.
 ///
 /// On a terminal it redraws one bar in place (at most 10 times a second). Otherwise (a log
-/// file, CI) it prints a plain line per reported step, thinned to one every 25 % of the loop or
-/// every 30 seconds, whichever comes first, so logs of hour-long runs stay readable.
+/// file, CI) it prints one plain line when the loop completes, and one every 30 seconds while a
+/// loop runs longer than that, so a full-schedule log holds about a line per epoch.
 final class Progress {
     private let label: String
     private let total: Int
-    private let start = Date()
-    private var lastDraw = Date.distantPast
-    private var lastPlainFraction = -1.0
+    private let start: Date
+    private var lastDraw: Date
     private let terminal: Bool
     private let quiet: Bool
 
-    init(_ label: String, total: Int, quiet: Bool = false) {
+    /// Seconds between two plain lines of a long loop when standard error is not a terminal.
+    static let plainInterval = 30.0
+
+    init(_ label: String, total: Int, quiet: Bool = false, terminal: Bool = Console.stderrIsTerminal) {
         self.label = label
         self.total = max(total, 1)
-        self.terminal = Console.stderrIsTerminal
+        self.terminal = terminal
         self.quiet = quiet
+        let now = Date()
+        self.start = now
+        self.lastDraw = now
+    }
+
+    /// Whether a plain (non-terminal) line is due for `done` steps at time `now`.
+    func plainLineDue(_ done: Int, now: Date) -> Bool {
+        done >= total || now.timeIntervalSince(lastDraw) >= Progress.plainInterval
     }
 
     /// Reports that `done` of `total` steps are complete; `info` is appended (for example a loss).
@@ -38,9 +48,8 @@ final class Progress {
             Console.raw("\r\u{1B}[2K\(label) [\(bar)] \(done)/\(total) \(Progress.time(elapsed)) eta \(Progress.time(eta))\(suffix)")
             if done == total { Console.raw("\n") }
         } else {
-            guard done == total || fraction - lastPlainFraction >= 0.25 || now.timeIntervalSince(lastDraw) >= 30 else { return }
+            guard plainLineDue(done, now: now) else { return }
             lastDraw = now
-            lastPlainFraction = fraction
             Console.error("\(label): \(done)/\(total) (\(Int(fraction * 100))%) \(Progress.time(elapsed)) eta \(Progress.time(eta))\(suffix)")
         }
     }

@@ -1,0 +1,66 @@
+import ABLNet
+import Foundation
+import XCTest
+@testable import pipeline
+
+/// What a newcomer meets first: the version, file names of previews, log volume, machine facts.
+final class NewcomerTests: XCTestCase {
+    func testVersionNamesTheReleaseAndTheCommitOfTheSourceTree() throws {
+        XCTAssertTrue(ToolVersion.description.hasPrefix(ToolVersion.number + " (commit "), ToolVersion.description)
+        let commit = ToolVersion.commit
+        XCTAssertTrue(commit == "unknown" || (commit.count == 12 && commit.allSatisfy(\.isHexDigit)), commit)
+        // built inside a git checkout (as the tests are): the commit is that checkout's HEAD
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
+        let git = Process()
+        git.executableURL = URL(fileURLWithPath: "/usr/bin/git")
+        git.arguments = ["-C", root, "rev-parse", "--short=12", "HEAD"]
+        let out = Pipe()
+        git.standardOutput = out
+        git.standardError = FileHandle.nullDevice
+        guard (try? git.run()) != nil else { throw XCTSkip("git not available") }
+        let head = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        git.waitUntilExit()
+        guard git.terminationStatus == 0 else { throw XCTSkip("not a git checkout") }
+        XCTAssertEqual(commit, head)
+    }
+
+    func testPreviewNamesDropTheSourceExtension() {
+        XCTAssertEqual(IngestStage.pngName("color/astronaut.png"), "color_astronaut.png")
+        XCTAssertEqual(IngestStage.pngName("cats/IMG_001.JPEG"), "cats_IMG_001.png")
+        XCTAssertEqual(IngestStage.pngName("train/00042"), "train_00042.png")
+        XCTAssertEqual(IngestStage.pngName("a.b/c.tar"), "a.b_c.tar.png") // not an image extension: kept
+        XCTAssertEqual(IngestStage.pngName("dir/.png"), "dir_.png.png")   // a hidden file's name is all stem
+    }
+
+    func testPlainProgressPrintsAtTheEndAndEvery30Seconds() {
+        let p = Progress("epoch 1", total: 100, terminal: false)
+        let t0 = Date()
+        XCTAssertFalse(p.plainLineDue(10, now: t0))
+        XCTAssertFalse(p.plainLineDue(50, now: t0.addingTimeInterval(5)))
+        XCTAssertTrue(p.plainLineDue(60, now: t0.addingTimeInterval(Progress.plainInterval + 1)))
+        XCTAssertTrue(p.plainLineDue(100, now: t0))
+    }
+
+    func testCPUModelAndVectorFeaturesAreReadFromCpuinfo() {
+        let info = """
+        processor\t: 0
+        model name\t: Intel(R) Xeon(R) Processor
+        flags\t\t: fpu sse4_2 avx avx2 fma avx512f avx512bw amx_bf16 avx512_bf16
+
+        processor\t: 1
+        model name\t: Other
+        flags\t\t: fpu
+        """
+        let cpu = HostCPU.parse(cpuinfo: info)
+        XCTAssertEqual(cpu.model, "Intel(R) Xeon(R) Processor")
+        XCTAssertEqual(cpu.features, ["sse4_2", "avx", "avx2", "fma", "avx512f", "avx512bw", "avx512_bf16", "amx_bf16"])
+        XCTAssertEqual(HostCPU.parse(cpuinfo: "").model, "unknown")
+    }
+
+    func testReportRecordsVersionCommitAndCPU() {
+        let md = ReportStage.markdown(.object(["title": .string("t"), "versions": .object([
+            "abl": .string("0.1.0"), "commit": .string("0123456789ab"), "local_changes": .bool(true),
+            "cpu": .string("Xeon"), "cpu_features": .array([.string("avx2"), .string("avx512f")])])]))
+        XCTAssertTrue(md.contains("abl 0.1.0 (commit 0123456789ab + local changes) on Xeon (avx2 avx512f)."), md)
+    }
+}
