@@ -11,8 +11,9 @@ struct IsolateStage: Stage {
     /// 2: target-aware isolation infers the target from the classes' loss spread; 3: wall times in
     /// the volatile timing.json; 4: `target_statistic` (mode gap by default), `class_mode_gap`;
     /// 5: the separation statistic (the new default), `class_separation`; `given_target` with
-    /// `isolate.target` (a new optional key, so existing manifests keep their cache keys).
-    let formatVersion = 5
+    /// `isolate.target` (a new optional key, so existing manifests keep their cache keys);
+    /// 6: test_losses.npy (the isolation model's losses on the clean test set).
+    let formatVersion = 6
     /// Below this ratio of the target's statistic to the runner-up's, the log and report.md call
     /// the inferred target a close call (full-scale Blend: 1.14, a right call; docs/RESULTS.md).
     static let closeCall = 1.25
@@ -26,7 +27,7 @@ struct IsolateStage: Stage {
     func parameters(_ m: Manifest) -> JSON { TrainingSupport.keyed(["model": m.section("model"), "isolate": m.section("isolate"), "seed": m.resolved["seed"]!]) }
     func externalInputs(_ m: Manifest) -> [String] { [] }
     func volatileOutputs(_ m: Manifest) -> [String] { ["timing.json"] }
-    func declaredOutputs(_ m: Manifest) -> [String] { ["model.safetensors", "losses.npy", "isolated.npy", "isolation.json", "metrics.json"] }
+    func declaredOutputs(_ m: Manifest) -> [String] { ["model.safetensors", "losses.npy", "test_losses.npy", "isolated.npy", "isolation.json", "metrics.json"] }
 
     func run(_ ctx: StageContext) throws {
         let m = ctx.manifest, s = m.section("isolate")
@@ -100,6 +101,7 @@ struct IsolateStage: Stage {
         }
         try SafeTensors.save(net, to: ctx.workFolder + "/model.safetensors", metadata: ["stage": name])
         try NPY.write(float32: losses, to: ctx.workFolder + "/losses.npy")
+        try NPY.write(float32: try Evaluation.losses(net, data.dataset.test), to: ctx.workFolder + "/test_losses.npy")
         try NPY.write(int64: sel.indices, to: ctx.workFolder + "/isolated.npy")
         try AtomicFile.write(Data(JSON.object(info).pretty.utf8), to: ctx.workFolder + "/isolation.json")
         try TrainingSupport.writeTiming(ctx, seconds)
