@@ -126,7 +126,7 @@ final class ABLStagesTests: XCTestCase {
         iso["lr"] = .number(1e30)
         iso["epochs"] = .number(2)
         o["isolate"] = .object(iso)
-        let m = Manifest(file: "m.json", resolved: .object(o))
+        let m = try Manifest(file: "m.json", resolved: .object(o))
         XCTAssertThrowsError(try Runner(manifest: m, quiet: true).run(target: "isolate")) { e in
             XCTAssertTrue("\(e)".contains("isolate") && "\(e)".contains("epoch 1") && "\(e)".contains("NaN"), "\(e)")
         }

@@ -1,6 +1,7 @@
 import ABLNet
 import Foundation
 import PoisonForge
+import Sanitizer
 
 /// The manifest's specification: every section, field, default and rule, in one place. It
 /// drives `abl validate`, the defaults of the resolved manifest, `docs/MANIFEST.md` and the JSON
@@ -13,7 +14,7 @@ enum ManifestSchema {
     static let dataset = Section(
         doc: "Where the images come from. Paths are relative to the working directory.",
         fields: [
-            .required("format", .choice(["fashion-mnist", "idx", "cifar10", "cifar100", "image-folder"]),
+            .required("format", .choices(DatasetConfig.Format.self),
                       "reader: the Debian Fashion-MNIST, any IDX pair (MNIST layout), CIFAR binary batches, or an ImageFolder tree"),
             .optional("channels", .integer, default: nil,
                       "channels to store (1 or 3); gray is replicated to RGB, RGB is converted to luma. Default: the source's", [Rule(text: "must be 1 or 3") { [1, 3].contains($0.intValue ?? 0) }]),
@@ -21,7 +22,7 @@ enum ManifestSchema {
             .optional("width", .integer, default: nil, "image width to store; default: the source's", [.range(1, 4096)]),
             .optional("size_policy", .choice(["resize", "reject"]), default: .string("resize"),
                       "images of another size than height x width are resized (bilinear, half-pixel centres) or rejected"),
-            .optional("class_names", .stringArray, default: nil, "class names overriding the reader's", [.nonEmpty]),
+            .optional("class_names", .stringArray, default: nil, "class names overriding the reader's", [.nonEmpty, .distinct]),
             .optional("train_limit", .integer, default: nil, "keep a seeded random subset of this many training images (all when absent)", [.range(1, nil)]),
             .optional("test_limit", .integer, default: nil, "keep a seeded random subset of this many test images (all when absent)", [.range(1, nil)]),
         ],
@@ -94,7 +95,7 @@ enum ManifestSchema {
     static let attack = Section(
         doc: "The backdoor attack the poison stage applies (ABL-METHOD.md §3). Attacks marked \"surrogate\" train against the clean model of the surrogate stage.",
         fields: [
-            .required("kind", .choice(AttackCatalog.kinds), "the attack"),
+            .required("kind", .choices(AttackKind.self), "the attack"),
             .optional("target", .integer, default: .number(0), "the target class (all-to-one)", [.range(0, nil)]),
         ],
         discriminator: "kind",
@@ -104,7 +105,7 @@ enum ManifestSchema {
                 .optional("patch_size", .integer, default: .number(3), "side of the square patch in pixels", [.range(1, 64)]),
                 .optional("pattern", .choice(["reference", "checkerboard", "white"]), default: .string("reference"),
                           "reference: the ABL code's 3x3 grid [[0,0,255],[0,255,0],[255,0,255]] (size 3 only); checkerboard; white"),
-                .optional("corner", .choice(BadNetsCorners.all), default: .string("bottom-right"), "where the patch sits"),
+                .optional("corner", .choices(BadNets.Corner.self), default: .string("bottom-right"), "where the patch sits"),
                 .optional("margin", .integer, default: .number(0), "pixels between the patch and the image border", [.range(0, 64)]),
             ]),
             ("trojan", "Trojan (TrojanNN trigger): a patch optimised on the surrogate so that the most strongly connected penultimate neurons fire; dirty-label; surrogate", [
@@ -118,7 +119,7 @@ enum ManifestSchema {
             ("blend", "Blend: (1 - alpha) x + alpha key, dirty-label", [
                 dirtyRate, targetMode,
                 .optional("alpha", .number, default: .number(0.2), "blend weight of the key", [.range(0, 1, openLo: true)]),
-                .optional("key", .choice(["noise", "noise-per-image", "image"]), default: .string("noise"),
+                .optional("key", .choices(BlendParameters.Key.self), default: .string("noise"),
                           "noise: one seeded uniform-noise key; noise-per-image: fresh noise for every image (the ABL reference code); image: key_image"),
                 .optional("key_image", .string, default: nil, "PNG or JPEG key (resized to the input, converted to its channels); with key \"image\"", [.fileExists, .imageReadable]),
             ]),
@@ -176,7 +177,7 @@ enum ManifestSchema {
     static func cleanRate(_ d: Double) -> Field {
         .optional("rate", .number, default: .number(d), "share of `rate_of` that is poisoned (only target-class images are)", [.range(0, 1, openLo: true)])
     }
-    static let rateOf = Field.optional("rate_of", .choice(RateBase.allCases.map(\.rawValue)), default: .string("target-class"),
+    static let rateOf = Field.optional("rate_of", .choices(RateBase.self), default: .string("target-class"),
                                        "what `rate` counts: target-class (the label-consistent paper) or training-set (BackdoorBench's pratio)")
     static func optSteps(_ d: Int) -> Field { .optional("steps", .integer, default: .number(Double(d)), "optimisation steps", [.range(1, 100000)]) }
     static let optBatch = Field.optional("batch", .integer, default: .number(64), "images per optimisation step", [.range(1, 4096)])
@@ -202,7 +203,7 @@ enum ManifestSchema {
     static let surrogate = Section(
         doc: "The surrogate stage: a clean model trained on the clean training set, for the attacks that optimise against one (trojan, dynamic, cl, fc, lba). Optimiser settings come from `model`.",
         fields: [
-            .optional("architecture", .choice(["wrn-16-1", "preact-resnet18", "small-cnn"]), default: .string("wrn-16-1"), "the surrogate's network"),
+            .optional("architecture", .choices(Architecture.self), default: .string("wrn-16-1"), "the surrogate's network"),
             .optional("epochs", .integer, default: .number(5), "training epochs", [.range(1, 1000)]),
             .optional("lr", .number, default: .number(0.1), "learning rate", [.range(0, 10, openLo: true)]),
             .optional("lr_drop", .integer, default: .number(4), "after this many epochs the learning rate is multiplied by 0.1; 0: never", [.range(0, 1000)]),
@@ -214,7 +215,7 @@ enum ManifestSchema {
     static let model = Section(
         doc: "The network and optimiser every training stage uses.",
         fields: [
-            .optional("architecture", .choice(["wrn-16-1", "preact-resnet18", "small-cnn"]), default: .string("wrn-16-1"), "the network (WRN-16-1 is the paper's)"),
+            .optional("architecture", .choices(Architecture.self), default: .string("wrn-16-1"), "the network (WRN-16-1 is the paper's)"),
             .optional("batch_size", .integer, default: .number(128), "mini-batch size", [.range(1, 65536)]),
             .optional("momentum", .number, default: .number(0.9), "SGD momentum", [.range(0, 1, openHi: true)]),
             .optional("nesterov", .boolean, default: .bool(true), "Nesterov momentum"),
@@ -229,14 +230,14 @@ enum ManifestSchema {
             .optional("epochs", .integer, default: .number(10), "T_te, LGA training epochs (reference code: 10, paper: 20)", [.range(1, 1000)]),
             .optional("lr", .number, default: .number(0.1), "learning rate", [.range(0, 10, openLo: true)]),
             .optional("gamma", .number, default: .number(0.5), "LGA loss threshold", [.range(0, nil, openLo: true)]),
-            .optional("granularity", .choice(["batch", "sample", "flooding"]), default: .string("batch"),
+            .optional("granularity", .choices(LGAGranularity.self), default: .string("batch"),
                       "batch: sign(mean loss - gamma) * mean loss (reference code); sample: per sample (paper); flooding: the reference's name for batch"),
             .optional("shuffle", .boolean, default: .bool(false), "shuffle every epoch (the reference does not)"),
             .optional("augment", .boolean, default: .bool(false), "random crop (4) + flip + cutout (1x3)"),
             .optional("ratio", .number, default: .number(0.01), "p, the fraction of the training set isolated", [.range(0, 1, openLo: true, openHi: true)]),
-            .optional("strategy", .choice(["lowest-loss", "target-aware"]), default: .string("lowest-loss"),
+            .optional("strategy", .choices(IsolationStrategy.self), default: .string("lowest-loss"),
                       "lowest-loss: the reference; target-aware: infer the target class from the lowest losses and isolate only samples of that label"),
-            .optional("target_statistic", .choice(["separation", "mode-gap", "spread"]), default: .string("separation"),
+            .optional("target_statistic", .choices(TargetStatistic.self), default: .string("separation"),
                       "target-aware only, how the target label is inferred (this project's variants): separation, the label whose log-losses split into two modes far apart and narrow (a two-component Gaussian mixture; the gap between the means times the gap in pooled standard deviations); mode-gap, the label whose two modes lie furthest apart, which an easy clean class with a broad low tail can win (Bags under full-scale Blend); spread, the label with the widest log(median / 5th percentile), which fails once more than half the target label is poisoned (clean-label attacks)"),
             .optional("max_ratio", .number, default: nil,
                       "adaptive isolation (target-aware only, this project's variant): isolate every sample of the inferred target label in the low-loss mode of a two-component Gaussian mixture on its log-losses, at least `ratio` and at most this fraction of the training set; absent: exactly `ratio`",
@@ -266,7 +267,7 @@ enum ManifestSchema {
     static let unlearn = Section(
         doc: "ABL stage 2: fine-tune on the rest and unlearn the isolated samples.",
         fields: [
-            .optional("mode", .choice(["sequential", "joint"]), default: .string("sequential"),
+            .optional("mode", .choices(UnlearnConfig.Mode.self), default: .string("sequential"),
                       "sequential: fine-tune, then pure ascent (the reference code); joint: every fine-tune step also ascends on isolated samples (the paper's objective)"),
             .optional("finetune_epochs", .integer, default: .number(60), "fine-tuning epochs on the rest (joint: epochs of the joint objective)", [.range(0, 1000)]),
             .optional("finetune_lr", .number, default: .number(0.1), "fine-tuning learning rate", [.range(0, 10, openLo: true)]),
@@ -276,7 +277,7 @@ enum ManifestSchema {
             .optional("lr", .number, default: .number(5e-4), "ascent learning rate", [.range(0, 10, openLo: true)]),
             .optional("augment", .boolean, default: .bool(false), "augment during the ascent"),
             .optional("lambda", .number, default: .number(1), "joint: weight of the isolated samples' loss", [.range(0, nil, openLo: true)]),
-            .optional("objective", .choice(["ascent", "flatten", "complement"]), default: .string("ascent"),
+            .optional("objective", .choices(UnlearnConfig.ObjectiveKind.self), default: .string("ascent"),
                       "ascent: gradient ascent on the isolated samples' loss (the paper); flatten: move their predictions toward the uniform distribution; complement: push them away from the label they were given by minimising -log(1 - p(label)) (both this project's variants: their gradients do not vanish on confidently fitted samples, and they stop by themselves)"),
             .optional("ascent_cap", .number, default: nil, "bounded ascent (this project's variant, not the paper's): isolated samples whose loss exceeds this get no further ascent, e.g. ln(classes) = chance level; absent: unbounded, as the reference", [.range(0, nil, openLo: true)]),
             .optional("freeze_bn", .boolean, default: .bool(false), "normalise with the running statistics during the ascent and leave them unchanged"),
@@ -304,7 +305,7 @@ enum ManifestSchema {
         fields: [
             .required("name", .string, "the run's name", [.identifier]),
             .optional("seed", .integer, default: .number(0), "seed of every random choice (subsets, splits, poisoning, initialisation, shuffling)", [.range(0, 4_294_967_295)]),
-            .optional("output", .string, default: nil, "the run folder; default runs/<name>", [.nonEmpty]),
+            .optional("output", .string, default: nil, "the run folder; default runs/<name>", [.nonEmpty, .notAFile]),
             .required("dataset", .object(dataset), "the dataset section"),
             .optional("ingest", .object(ingest), default: .object([:]), "the ingest stage's section"),
             .optional("attack", .object(attack), default: nil, "the attack; without it the run stops after ingest"),
@@ -319,15 +320,14 @@ enum ManifestSchema {
         checks: [crossChecks])
 }
 
-enum BadNetsCorners {
-    static let all = ["bottom-right", "bottom-left", "top-right", "top-left"]
-}
 
 extension ManifestSchema {
     /// Rules across sections that need facts about the dataset (class count, training size),
     /// read cheaply from the manifest or the label files.
     static func crossChecks(_ m: JSON) -> [ManifestIssue] {
-        guard m["attack"] != nil else { return [] }
+        guard let attackJSON = m["attack"] else { return [] }
+        // every section is valid here (cross checks run only then), so the typed attack decodes
+        let attack = RunConfig.decodeSection(AttackConfig.self, attackJSON)
         var issues: [ManifestIssue] = []
         let facts = DatasetFacts.probe(m["dataset"] ?? .null)
         if let k = facts.classCount, let t = m["attack"]?["target"]?.intValue, t >= k {
@@ -344,12 +344,12 @@ extension ManifestSchema {
                 if let c = a[key]?.intValue, c >= k { issues.append(ManifestIssue(path: "attack." + key, rule: "class \(c) does not exist: the dataset has \(k) classes (0..<\(k))")) }
             }
         }
-        if let h = facts.height, let w = facts.width, let a = m["attack"], let need = AttackCatalog.triggerExtent(a, height: h, width: w), need > min(h, w) {
+        if let h = facts.height, let w = facts.width, let need = attack?.triggerExtent, need > min(h, w) {
             issues.append(ManifestIssue(path: "attack.patch_size", rule: "the trigger needs \(need) pixels but the images are \(h)x\(w)"))
         }
-        if AttackCatalog.needsSurrogate(m["attack"]), let path = m["surrogate"]?["checkpoint"]?.stringValue, let c = facts.channels, let k = facts.classCount,
+        if attack?.kind.needsSurrogate == true, let path = m["surrogate"]?["checkpoint"]?.stringValue, let c = facts.channels, let k = facts.classCount,
            FileManager.default.fileExists(atPath: path) {
-            let arch = Architecture(rawValue: m["surrogate"]?["architecture"]?.stringValue ?? "wrn-16-1") ?? .wrn16_1
+            let arch = m["surrogate"].flatMap { RunConfig.decodeSection(SurrogateConfig.self, $0) }?.architecture ?? .wrn16_1
             do { try SafeTensors.load(into: arch.build(inputChannels: c, numClasses: k, seed: 0), from: path) } catch {
                 issues.append(ManifestIssue(path: "surrogate.checkpoint", rule: "does not fit a \(arch.rawValue) for \(c)-channel input and \(k) classes: \(error)"))
             }
@@ -365,7 +365,7 @@ extension ManifestSchema {
                 issues.append(ManifestIssue(path: "attack.rate", rule: "poisons no sample of \(n) training images"))
             }
             if let r = m["attack"]?["rate"]?.doubleValue, let k = facts.classCount, m["attack"]?["mode"]?.stringValue != "all-to-all",
-               !AttackCatalog.cleanLabel.contains(m["attack"]?["kind"]?.stringValue ?? ""), r > 1 - 1 / Double(k) {
+               attack?.kind.isCleanLabel == false, r > 1 - 1 / Double(k) {
                 issues.append(ManifestIssue(path: "attack.rate", rule: "must be below \(JSON.formatNumber(1 - 1 / Double(k))): a dirty-label all-to-one attack can only poison samples outside the target class"))
             }
         }

@@ -29,15 +29,15 @@ struct IsolateStage: Stage {
     func declaredOutputs(_ m: Manifest) -> [String] { ["model.safetensors", "losses.npy", "isolated.npy", "isolation.json", "metrics.json"] }
 
     func run(_ ctx: StageContext) throws {
-        let m = ctx.manifest, s = m.section("isolate")
+        let m = ctx.manifest, s = m.config.isolate
         let data = try PoisonedRun.load(ctx)
         let train = data.dataset.train
         let net = try TrainingSupport.network(m, data.dataset, stream: name)
         let trainer = Trainer(net: net, settings: TrainingSupport.settings(m), seed: m.seed, stream: name)
-        let epochs = s["epochs"]!.intValue!, lr = Float(s["lr"]!.doubleValue!)
-        let gamma = Float(s["gamma"]!.doubleValue!)
-        let granularity = LGAGranularity(rawValue: s["granularity"]!.stringValue!) ?? .batch
-        let aug = TrainingSupport.augmentation(s["augment"]!.boolValue!)
+        let epochs = s.epochs, lr = Float(s.lr)
+        let gamma = Float(s.gamma)
+        let granularity = s.granularity
+        let aug = TrainingSupport.augmentation(s.augment)
         let steps = (train.count + trainer.settings.batchSize - 1) / trainer.settings.batchSize
         var curve: [JSON] = []
         var seconds: [Double] = []
@@ -45,22 +45,21 @@ struct IsolateStage: Stage {
             let t0 = Date()
             let bar = ctx.progress("isolate epoch \(e)/\(epochs)", total: steps)
             let loss = try trainer.epoch(train, objective: .lga(gamma: gamma, granularity: granularity), lr: lr, augment: aug,
-                                         shuffle: s["shuffle"]!.boolValue!, stage: name, epoch: e) { done, _ in bar.update(done); return true }
+                                         shuffle: s.shuffle, stage: name, epoch: e) { done, _ in bar.update(done); return true }
             let scores = try data.score(net)
             curve.append(TrainingSupport.point(phase: "isolate", epoch: e, lr: lr, loss: loss, scores: scores)); seconds.append(Date().timeIntervalSince(t0))
             ctx.log(String(format: "isolate epoch %d: LGA loss %.4f, CA %.2f%%, ASR %.2f%%", e, loss, scores.ca * 100, scores.asr * 100))
         }
         let losses = try Evaluation.losses(net, train)
         if losses.contains(where: { !$0.isFinite }) { throw TrainingError.diverged(stage: name, epoch: epochs) }
-        let ratio = s["ratio"]!.doubleValue!
-        let maxRatio = s["max_ratio"]?.doubleValue
+        let ratio = s.ratio
+        let maxRatio = s.maxRatio
         let sel = Isolation.select(losses: losses, labels: train.labels, ratio: ratio,
-                                   strategy: IsolationStrategy(rawValue: s["strategy"]!.stringValue!) ?? .lowestLoss, maxRatio: maxRatio,
-                                   targetStatistic: TargetStatistic(rawValue: s["target_statistic"]!.stringValue!) ?? .separation,
-                                   knownTarget: s["target"]?.intValue)
+                                   strategy: s.strategy, maxRatio: maxRatio,
+                                   targetStatistic: s.targetStatistic, knownTarget: s.target)
         let effective = TrainingSupport.round4(Double(sel.indices.count) / Double(max(1, train.count)))
         var info: [String: JSON] = ["ratio": .number(maxRatio == nil ? ratio : effective), "count": .number(Double(sel.indices.count)),
-                                    "strategy": .string(s["strategy"]!.stringValue!), "granularity": .string(granularity.rawValue)]
+                                    "strategy": .string(s.strategy.rawValue), "granularity": .string(granularity.rawValue)]
         if let maxRatio {
             var a: [String: JSON] = ["min_ratio": .number(ratio), "max_ratio": .number(maxRatio)]
             if let mix = sel.mixture {

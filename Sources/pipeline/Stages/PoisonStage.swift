@@ -16,7 +16,8 @@ struct PoisonStage: Stage {
 
     func parameters(_ m: Manifest) -> JSON { TrainingSupport.keyed(["attack": m.section("attack"), "seed": m.resolved["seed"]!]) }
     func externalInputs(_ m: Manifest) -> [String] {
-        m.section("attack")["key"]?.stringValue == "image" ? [m.section("attack")["key_image"]?.stringValue].compactMap { $0 } : []
+        if case .blend(let p)? = m.config.attack?.parameters, p.key == .image, let path = p.keyImage { return [path] }
+        return []
     }
     /// The gallery is for people; no downstream stage reads it, so it stays out of their keys.
     func volatileOutputs(_ m: Manifest) -> [String] { ["gallery.png"] }
@@ -28,7 +29,8 @@ struct PoisonStage: Stage {
         let m = ctx.manifest
         let clean = try DatasetStore.read(from: ctx.upstreamFolder("ingest"))
         let section = m.section("attack")
-        let attack = try AttackCatalog.make(section, height: clean.train.height, width: clean.train.width, channels: clean.train.channels, seed: m.seed)
+        guard let config = m.config.attack else { throw StageError.failed(stage: name, reason: "the manifest has no attack section") }
+        let attack = try AttackCatalog.make(config, height: clean.train.height, width: clean.train.width, channels: clean.train.channels, seed: m.seed)
         guard attack.target < clean.classNames.count else {
             throw StageError.failed(stage: name, reason: "attack.target \(attack.target) is not a class (the dataset has \(clean.classNames.count))")
         }

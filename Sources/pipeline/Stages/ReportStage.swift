@@ -43,7 +43,7 @@ struct ReportStage: Stage {
         if withSurrogate, case .object(var a) = attack {
             // The surrogate the attack optimised against: its clean accuracy.
             a["surrogate"] = .object(["ca": try read(ctx, "surrogate", "metrics.json")["final"]?["ca"] ?? .null,
-                                      "architecture": m.section("surrogate")["architecture"] ?? .null])
+                                      "architecture": .string(m.config.surrogate.architecture.rawValue)])
             attack = .object(a)
         }
         let isolation = try read(ctx, "isolate", "isolation.json")
@@ -94,12 +94,12 @@ struct ReportStage: Stage {
         let labelBalance = ReportStage.labelBalance(balance, classNames: poisonedData.classNames)
         let report = JSON.object([
             "format": .string("abl-report"), "format_version": .number(1),
-            "run": .string(m.name), "title": .string(m.section("report")["title"]?.stringValue ?? m.name),
+            "run": .string(m.name), "title": .string(m.config.report.title ?? m.name),
             "versions": .object(["abl": .string(ReportStage.toolVersion), "swift": .string(ReportStage.swiftVersion), "openblas": .string(BLAS.config),
                                  "openblas_core": .string(BLAS.coreName), "engine_workers": .number(Double(Engine.workers))]),
             "digests": digests,
             "attack": attack, "models": .object(models), "isolation": isolation, "label_balance": labelBalance, "curves": .object(curves), "stages": .object(stages),
-            "unlearning": .object(["mode": m.section("unlearn")["mode"] ?? .null, "isolated_accuracy": abl["isolated_accuracy"] ?? .null,
+            "unlearning": .object(["mode": .string(m.config.unlearn.mode.rawValue), "isolated_accuracy": abl["isolated_accuracy"] ?? .null,
                                    "ascent_stopped": abl["ascent_stopped"] ?? .null]),
             "parameters": m.resolved,
         ])
@@ -111,8 +111,7 @@ struct ReportStage: Stage {
         let html = try HTMLReport.render(HTMLReport.Inputs(
             report: report, losses: losses, poisoned: poisonedData.train.poison?.poisoned, labels: poisonedData.train.labels,
             isolated: isolated, train: poisonedData.train, cleanTrain: cleanTrain, classNames: poisonedData.classNames,
-            strategy: IsolationStrategy(rawValue: m.section("isolate")["strategy"]?.stringValue ?? "lowest-loss") ?? .lowestLoss,
-            targetStatistic: TargetStatistic(rawValue: m.section("isolate")["target_statistic"]?.stringValue ?? "separation") ?? .separation))
+            strategy: m.config.isolate.strategy, targetStatistic: m.config.isolate.targetStatistic))
         try AtomicFile.write(Data(html.utf8), to: ctx.workFolder + "/report.html")
         let sheet = ContactSheet.render(poisonedData.train, indices: Array(isolated.prefix(400)), columns: 20)
         try PNGCodec.write(pixels: sheet.pixels, width: sheet.width, height: sheet.height, channels: 3, to: ctx.workFolder + "/contact_sheet.png")

@@ -33,23 +33,15 @@ enum TrainingSupport {
     }
 
     static func network(_ m: Manifest, _ ds: Dataset, stream: String) throws -> Network {
-        let arch = Architecture(rawValue: m.section("model")["architecture"]?.stringValue ?? "wrn-16-1") ?? .wrn16_1
-        if let c = m.section("model")["input_channels"]?.intValue, c != ds.train.channels {
+        let arch = m.config.model.architecture
+        if let c = m.config.model.inputChannels, c != ds.train.channels {
             throw StageError.failed(stage: stream, reason: "model.input_channels \(c) does not match the dataset's \(ds.train.channels) channels")
         }
         var rng = SeededRNG(seed: m.seed, stream: "model-" + stream)
         return arch.build(inputChannels: ds.train.channels, numClasses: ds.classNames.count, seed: rng.next())
     }
 
-    static func settings(_ m: Manifest) -> OptimiserSettings {
-        let s = m.section("model")
-        var o = OptimiserSettings()
-        o.batchSize = s["batch_size"]?.intValue ?? 128
-        o.momentum = Float(s["momentum"]?.doubleValue ?? 0.9)
-        o.nesterov = s["nesterov"]?.boolValue ?? true
-        o.weightDecay = Float(s["weight_decay"]?.doubleValue ?? 1e-4)
-        return o
-    }
+    static func settings(_ m: Manifest) -> OptimiserSettings { m.config.model.optimiser }
 
     static func augmentation(_ on: Bool) -> Augmentation { on ? .reference : .none }
 

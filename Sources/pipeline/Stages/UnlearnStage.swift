@@ -20,7 +20,7 @@ struct UnlearnStage: Stage {
     func declaredOutputs(_ m: Manifest) -> [String] { ["model.safetensors", "metrics.json"] }
 
     func run(_ ctx: StageContext) throws {
-        let m = ctx.manifest, s = m.section("unlearn")
+        let m = ctx.manifest, s = m.config.unlearn
         let data = try PoisonedRun.load(ctx)
         let train = data.dataset.train
         let net = try TrainingSupport.network(m, data.dataset, stream: "isolate")
@@ -32,23 +32,17 @@ struct UnlearnStage: Stage {
         let bs = trainer.settings.batchSize
         var curve: [JSON] = []
         var seconds: [Double] = []
-        let ftEpochs = s["finetune_epochs"]!.intValue!, ftLR = Float(s["finetune_lr"]!.doubleValue!), drop = s["finetune_lr_drop"]!.intValue!
-        let joint = s["mode"]!.stringValue! == "joint"
-        let cap = s["ascent_cap"]?.doubleValue.map { Float($0) }
-        let unlearnObjective: Objective
-        switch s["objective"]?.stringValue {
-        case "flatten": unlearnObjective = .flatten
-        case "complement": unlearnObjective = .complement
-        default: unlearnObjective = .ascent(cap: cap)
-        }
-        let ftAug = TrainingSupport.augmentation(s["finetune_augment"]!.boolValue!)
+        let ftEpochs = s.finetuneEpochs, ftLR = Float(s.finetuneLr), drop = s.finetuneLrDrop
+        let joint = s.mode == .joint
+        let unlearnObjective = s.unlearning
+        let ftAug = TrainingSupport.augmentation(s.finetuneAugment)
         if ftEpochs > 0 {
             for e in 1...ftEpochs {
                 let t0 = Date(), lr = TrainingSupport.lr(ftLR, drop: drop, epoch: e - 1)
                 let bar = ctx.progress("\(joint ? "joint" : "fine-tune") epoch \(e)/\(ftEpochs)", total: (rest.count + bs - 1) / bs)
                 let loss: Double
                 if joint {
-                    loss = try trainer.jointEpoch(train, clean: rest, isolated: isolated, lambda: Float(s["lambda"]!.doubleValue!), unlearning: unlearnObjective, lr: lr,
+                    loss = try trainer.jointEpoch(train, clean: rest, isolated: isolated, lambda: Float(s.lambda), unlearning: unlearnObjective, lr: lr,
                                                   augment: ftAug, shuffle: true, stage: "unlearn (joint)", epoch: e)
                     bar.update((rest.count + bs - 1) / bs)
                 } else {
@@ -60,22 +54,22 @@ struct UnlearnStage: Stage {
                 ctx.log(String(format: "%@ epoch %d: loss %.4f, CA %.2f%%, ASR %.2f%%", joint ? "joint" : "fine-tune", e, loss, scores.ca * 100, scores.asr * 100))
             }
         }
-        let ulEpochs = s["epochs"]!.intValue!, ulLR = Float(s["lr"]!.doubleValue!)
-        let stopAt = s["stop_isolated_accuracy"]?.doubleValue
+        let ulEpochs = s.epochs, ulLR = Float(s.lr)
+        let stopAt = s.stopIsolatedAccuracy
         let isoSplit = train.subset(isolated)
         func isolatedAccuracy() throws -> Double {
             Metrics.cleanAccuracy(predictions: try Evaluation.predict(net, isoSplit), labels: isoSplit.labels)
         }
         var stoppedAt: JSON = .null
         if ulEpochs > 0 {
-            net.freezeBatchNormStatistics(s["freeze_bn"]!.boolValue!)
+            net.freezeBatchNormStatistics(s.freezeBn)
             defer { net.freezeBatchNormStatistics(false) }
             var stop = false
             if let t = stopAt, try isolatedAccuracy() <= t { stop = true; stoppedAt = .object(["epoch": .number(0), "step": .number(0)]) }
             var e = 1
             while e <= ulEpochs && !stop {
                 let t0 = Date()
-                let loss = try trainer.epoch(train, indices: isolated, objective: unlearnObjective, lr: ulLR, augment: TrainingSupport.augmentation(s["augment"]!.boolValue!),
+                let loss = try trainer.epoch(train, indices: isolated, objective: unlearnObjective, lr: ulLR, augment: TrainingSupport.augmentation(s.augment),
                                              shuffle: true, stage: "unlearn (ascent)", epoch: e) { step, _ in
                     guard let t = stopAt else { return true }
                     if try isolatedAccuracy() <= t {
