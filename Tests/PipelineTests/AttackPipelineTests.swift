@@ -43,7 +43,7 @@ final class AttackPipelineTests: XCTestCase {
             "fc": ["steps": .number(2), "patch_size": .number(2)], "lba": ["steps": .number(2)],
             "cba": ["class_a": .number(1), "class_b": .number(2), "rate": .number(0.2)], "sig": ["rate": .number(0.5)],
         ]
-        for kind in AttackKind.allCases.map(\.rawValue) {
+        for kind in AttackCatalog.kinds {
             var a: [String: JSON] = ["kind": .string(kind)]
             for (k, v) in fast[kind] ?? [:] { a[k] = v }
             try FileManager.default.createDirectory(atPath: dir + "/" + kind, withIntermediateDirectories: true)
@@ -82,7 +82,7 @@ final class AttackPipelineTests: XCTestCase {
 
     func testAttacksListsEveryKindWithItsDefaults() {
         let text = Attacks.listing(json: false)
-        for k in AttackKind.allCases.map(\.rawValue) { XCTAssertTrue(text.contains("\n" + k) || text.hasPrefix(k), k) }
+        for k in AttackCatalog.kinds { XCTAssertTrue(text.contains("\n" + k) || text.hasPrefix(k), k) }
         XCTAssertTrue(text.contains("delta") && text.contains("default 40"))
         let lines = Attacks.listing(json: true).split(separator: "\n")
         XCTAssertEqual(lines.count, 10)

@@ -37,8 +37,8 @@ struct Probe: ParsableCommand {
     func run() throws {
         do {
             let m = try Manifest.load(manifest)
-            guard let attack = m.config.attack, attack.kind.needsSurrogate else {
-                throw StageError.failed(stage: "probe", reason: "\(manifest): attack \"\(m.config.attack?.kind.rawValue ?? "none")\" trains no surrogate, so there are no attacker's features to probe")
+            guard let attack = m.config.attack, attack.descriptor.needsSurrogate else {
+                throw StageError.failed(stage: "probe", reason: "\(manifest): attack \"\(m.config.attack?.kind ?? "none")\" trains no surrogate, so there are no attacker's features to probe")
             }
             Engine.configure(workers: m.config.model.threads ?? ProcessInfo.processInfo.activeProcessorCount)
             let runner = Runner(manifest: m)

@@ -92,113 +92,16 @@ enum ManifestSchema {
             .optional("preview_folder", .string, default: .string("preview"), "sub-folder of the ingest stage for the preview PNGs", [.insideRunFolder]),
         ])
 
+    /// The attack section: the fields every attack has, and each registered attack's own as a variant.
     static let attack = Section(
         doc: "The backdoor attack the poison stage applies (ABL-METHOD.md §3). Attacks marked \"surrogate\" train against the clean model of the surrogate stage.",
         fields: [
-            .required("kind", .choices(AttackKind.self), "the attack"),
+            .required("kind", .choice(AttackCatalog.kinds), "the attack"),
             .optional("target", .integer, default: .number(0), "the target class (all-to-one)", [.range(0, nil)]),
         ],
         discriminator: "kind",
-        variants: [
-            ("badnets", "BadNets: a pixel patch on every channel, dirty-label", [
-                dirtyRate, targetMode,
-                .optional("patch_size", .integer, default: .number(3), "side of the square patch in pixels", [.range(1, 64)]),
-                .optional("pattern", .choice(["reference", "checkerboard", "white"]), default: .string("reference"),
-                          "reference: the ABL code's 3x3 grid [[0,0,255],[0,255,0],[255,0,255]] (size 3 only); checkerboard; white"),
-                .optional("corner", .choices(BadNets.Corner.self), default: .string("bottom-right"), "where the patch sits"),
-                .optional("margin", .integer, default: .number(0), "pixels between the patch and the image border", [.range(0, 64)]),
-            ]),
-            ("trojan", "Trojan (TrojanNN trigger): a patch optimised on the surrogate so that the most strongly connected penultimate neurons fire; dirty-label; surrogate", [
-                dirtyRate, targetMode,
-                .optional("patch_size", .integer, default: .number(3), "side of the square patch in pixels", [.range(1, 64)]),
-                .optional("margin", .integer, default: .number(4), "pixels between the patch and the bottom-right border", [.range(0, 64)]),
-                .optional("neurons", .integer, default: .number(2), "how many feature channels the patch drives", [.range(1, 4096)]),
-                .optional("activation_gain", .number, default: .number(10), "goal activation = this x the channel's largest clean activation", [.range(0, nil, openLo: true)]),
-                optSteps(200), optBatch, optLR(0.05),
-            ]),
-            ("blend", "Blend: (1 - alpha) x + alpha key, dirty-label", [
-                dirtyRate, targetMode,
-                .optional("alpha", .number, default: .number(0.2), "blend weight of the key", [.range(0, 1, openLo: true)]),
-                .optional("key", .choices(BlendParameters.Key.self), default: .string("noise"),
-                          "noise: one seeded uniform-noise key; noise-per-image: fresh noise for every image (the ABL reference code); image: key_image"),
-                .optional("key_image", .string, default: nil, "PNG or JPEG key (resized to the input, converted to its channels); with key \"image\"", [.fileExists, .imageReadable]),
-            ]),
-            ("dynamic", "Dynamic (input-aware): pattern and mask generators trained against the surrogate; every image gets its own trigger; dirty-label; surrogate", [
-                dirtyRate,
-                .optional("density", .number, default: .number(0.032), "mask density the norm term allows", [.range(0, 1, openLo: true)]),
-                .optional("lambda_diversity", .number, default: .number(1), "weight of the diversity term", [.range(0, nil)]),
-                .optional("lambda_norm", .number, default: .number(100), "weight of the mask-density term", [.range(0, nil)]),
-                optSteps(300), optBatch,
-                .optional("generator_lr", .number, default: .number(0.01), "SGD learning rate of the generators", [.range(0, 10, openLo: true)]),
-                .optional("hidden", .integer, default: .number(16), "channels of the generators' hidden layers", [.range(1, 256)]),
-            ]),
-            ("sig", "SIG: additive vertical sinusoid delta sin(2 pi j f / width), clean-label", [
-                cleanRate(0.8), rateOf,
-                .optional("delta", .number, default: .number(40), "amplitude in pixel levels", [.range(0, 255, openLo: true)]),
-                .optional("frequency", .number, default: .number(6), "periods across the width", [.range(0, nil, openLo: true)]),
-            ]),
-            ("cl", "CL (label-consistent): PGD on the surrogate makes target-class images hard, then a checkerboard in all four corners; clean-label; surrogate", [
-                cleanRate(0.5), rateOf,
-                .optional("epsilon", .number, default: .number(8), "L-inf budget in pixel levels (8 = 8/255)", [.range(0, 255)]),
-                .optional("step", .number, default: .number(1.5), "PGD step in pixel levels", [.range(0, 255, openLo: true)]),
-                .optional("steps", .integer, default: .number(100), "PGD steps", [.range(0, 1000)]),
-                .optional("patch_size", .integer, default: .number(3), "side of each corner checkerboard", [.range(1, 32)]),
-            ]),
-            ("fc", "FC (feature collision, hidden-trigger style): target-class images perturbed so their surrogate features collide with patched non-target images; clean-label; surrogate", [
-                cleanRate(0.5), rateOf,
-                .optional("epsilon", .number, default: .number(16), "L-inf budget in pixel levels", [.range(0, 255)]),
-                .optional("step", .number, default: .number(2), "PGD step in pixel levels", [.range(0, 255, openLo: true)]),
-                .optional("steps", .integer, default: .number(50), "PGD steps", [.range(0, 1000)]),
-                .optional("patch_size", .integer, default: .number(4), "side of the test-time patch (bottom-right)", [.range(1, 64)]),
-                .optional("pattern", .choice(["checkerboard", "white"]), default: .string("checkerboard"), "the patch's pattern"),
-            ]),
-            ("dfst", "DFST (colour/texture-style variant): (1 - alpha) x + alpha style(x) toward a generated sunrise; dirty-label", [
-                dirtyRate, targetMode,
-                .optional("alpha", .number, default: .number(0.6), "blend weight of the stylised image", [.range(0, 1, openLo: true)]),
-                .optional("texture", .number, default: .number(1), "weight of the sunrise's high-pass texture", [.range(0, 10)]),
-            ]),
-            ("lba", "LBA (latent backdoor): a patch optimised so triggered images' surrogate features match the target class's mean; dirty-label; surrogate", [
-                dirtyRate,
-                .optional("patch_fraction", .number, default: .number(0.2), "patch side as a fraction of the width (bottom-right)", [.range(0, 1, openLo: true)]),
-                optSteps(200), optBatch, optLR(0.05),
-            ]),
-            ("cba", "CBA (composite): half an image of class A joined to half of class B, labelled as the target; same-class mixes keep their label; dirty-label", [
-                dirtyRate,
-                .optional("class_a", .integer, default: .number(1), "the first source class", [.range(0, nil)]),
-                .optional("class_b", .integer, default: .number(2), "the second source class", [.range(0, nil)]),
-                .optional("mix_rate", .number, default: .number(0.05), "share of the training set rewritten as same-class mixes (labels kept)", [.range(0, 1, openHi: true)]),
-                .optional("jitter", .integer, default: .number(3), "largest shift in pixels of the partner's half", [.range(0, 16)]),
-            ]),
-        ],
-        checks: [attackChecks])
-
-    static let dirtyRate = Field.optional("rate", .number, default: .number(0.1), "share of the training set that is poisoned", [.range(0, 1, openLo: true, openHi: true)])
-    static let targetMode = Field.optional("mode", .choice(["all-to-one", "all-to-all"]), default: .string("all-to-one"), "all-to-one: every poisoned sample to `target`; all-to-all: class y to (y + 1) mod K")
-    static func cleanRate(_ d: Double) -> Field {
-        .optional("rate", .number, default: .number(d), "share of `rate_of` that is poisoned (only target-class images are)", [.range(0, 1, openLo: true)])
-    }
-    static let rateOf = Field.optional("rate_of", .choices(RateBase.self), default: .string("target-class"),
-                                       "what `rate` counts: target-class (the label-consistent paper) or training-set (BackdoorBench's pratio)")
-    static func optSteps(_ d: Int) -> Field { .optional("steps", .integer, default: .number(Double(d)), "optimisation steps", [.range(1, 100000)]) }
-    static let optBatch = Field.optional("batch", .integer, default: .number(64), "images per optimisation step", [.range(1, 4096)])
-    static func optLR(_ d: Double) -> Field { .optional("step_lr", .number, default: .number(d), "Adam step size on the patch's [0, 1] values", [.range(0, 10, openLo: true)]) }
-
-    static func attackChecks(_ a: JSON) -> [ManifestIssue] {
-        var issues: [ManifestIssue] = []
-        if a["pattern"]?.stringValue == "reference" && a["patch_size"]?.intValue != 3 {
-            issues.append(ManifestIssue(path: "pattern", rule: "the reference pattern is 3x3: set patch_size to 3 or choose checkerboard or white"))
-        }
-        if a["kind"]?.stringValue == "blend" {
-            if a["key"]?.stringValue == "image", a["key_image"] == nil { issues.append(ManifestIssue(path: "key_image", rule: "is required with key \"image\"")) }
-            if a["key"]?.stringValue != "image", a["key_image"] != nil { issues.append(ManifestIssue(path: "key_image", rule: "is only read with key \"image\"")) }
-        }
-        if a["kind"]?.stringValue == "cba" {
-            let t = a["target"]?.intValue
-            if a["class_a"]?.intValue == a["class_b"]?.intValue { issues.append(ManifestIssue(path: "class_b", rule: "must differ from class_a")) }
-            for k in ["class_a", "class_b"] where a[k]?.intValue == t { issues.append(ManifestIssue(path: k, rule: "must differ from the target class")) }
-        }
-        return issues
-    }
+        variants: AttackCatalog.all.map { ($0.kind, $0.doc, $0.fields) },
+        checks: [{ a in AttackCatalog.descriptor(a["kind"]?.stringValue ?? "").map { d in d.checks.flatMap { $0(a) } } ?? [] }])
 
     static let surrogate = Section(
         doc: "The surrogate stage: a clean model trained on the clean training set, for the attacks that optimise against one (trojan, dynamic, cl, fc, lba). Optimiser settings come from `model`.",
@@ -344,10 +247,10 @@ extension ManifestSchema {
                 if let c = a[key]?.intValue, c >= k { issues.append(ManifestIssue(path: "attack." + key, rule: "class \(c) does not exist: the dataset has \(k) classes (0..<\(k))")) }
             }
         }
-        if let h = facts.height, let w = facts.width, let need = attack?.triggerExtent, need > min(h, w) {
+        if let h = facts.height, let w = facts.width, let need = attack?.parameters.triggerExtent, need > min(h, w) {
             issues.append(ManifestIssue(path: "attack.patch_size", rule: "the trigger needs \(need) pixels but the images are \(h)x\(w)"))
         }
-        if attack?.kind.needsSurrogate == true, let path = m["surrogate"]?["checkpoint"]?.stringValue, let c = facts.channels, let k = facts.classCount,
+        if attack?.descriptor.needsSurrogate == true, let path = m["surrogate"]?["checkpoint"]?.stringValue, let c = facts.channels, let k = facts.classCount,
            FileManager.default.fileExists(atPath: path) {
             let arch = m["surrogate"].flatMap { RunConfig.decodeSection(SurrogateConfig.self, $0) }?.architecture ?? .wrn16_1
             do { try SafeTensors.load(into: arch.build(inputChannels: c, numClasses: k, seed: 0), from: path) } catch {
@@ -365,7 +268,7 @@ extension ManifestSchema {
                 issues.append(ManifestIssue(path: "attack.rate", rule: "poisons no sample of \(n) training images"))
             }
             if let r = m["attack"]?["rate"]?.doubleValue, let k = facts.classCount, m["attack"]?["mode"]?.stringValue != "all-to-all",
-               attack?.kind.isCleanLabel == false, r > 1 - 1 / Double(k) {
+               attack?.descriptor.labelKind == .dirty, r > 1 - 1 / Double(k) {
                 issues.append(ManifestIssue(path: "attack.rate", rule: "must be below \(JSON.formatNumber(1 - 1 / Double(k))): a dirty-label all-to-one attack can only poison samples outside the target class"))
             }
         }

@@ -16,7 +16,7 @@ struct PoisonStage: Stage {
 
     func parameters(_ m: Manifest) -> JSON { TrainingSupport.keyed(["attack": m.section("attack"), "seed": m.resolved["seed"]!]) }
     func externalInputs(_ m: Manifest) -> [String] {
-        if case .blend(let p)? = m.config.attack?.parameters, p.key == .image, let path = p.keyImage { return [path] }
+        if let p = m.config.attack?.parameters as? BlendParameters, p.key == .image, let path = p.keyImage { return [path] }
         return []
     }
     /// The gallery is for people; no downstream stage reads it, so it stays out of their keys.
@@ -30,7 +30,12 @@ struct PoisonStage: Stage {
         let clean = try DatasetStore.read(from: ctx.upstreamFolder("ingest"))
         let section = m.section("attack")
         guard let config = m.config.attack else { throw StageError.failed(stage: name, reason: "the manifest has no attack section") }
-        let attack = try AttackCatalog.make(config, height: clean.train.height, width: clean.train.width, channels: clean.train.channels, seed: m.seed)
+        let attack: any Attack
+        do {
+            attack = try config.make(AttackShape(height: clean.train.height, width: clean.train.width, channels: clean.train.channels, seed: m.seed))
+        } catch let e as AttackBuildError {
+            throw StageError.failed(stage: name, reason: "attack: \(e)")
+        }
         guard attack.target < clean.classNames.count else {
             throw StageError.failed(stage: name, reason: "attack.target \(attack.target) is not a class (the dataset has \(clean.classNames.count))")
         }

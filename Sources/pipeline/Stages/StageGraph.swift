@@ -4,7 +4,7 @@ enum StageGraph {
     static func stages(for manifest: Manifest) -> [any Stage] {
         guard let attack = manifest.config.attack else { return [IngestStage()] }
         let clean = manifest.config.baseline.clean
-        let surrogate = attack.kind.needsSurrogate
+        let surrogate = attack.descriptor.needsSurrogate
         var s: [any Stage] = [IngestStage()]
         if surrogate { s.append(SurrogateStage()) }
         s += [PoisonStage(withSurrogate: surrogate), IsolateStage(), ExportStage(), UnlearnStage(), BaselineStage(onClean: false)]
