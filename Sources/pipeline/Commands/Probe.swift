@@ -83,7 +83,7 @@ struct Probe: ParsableCommand {
             if let o = output {
                 var j: [String: JSON] = ["manifest": .string(manifest), "epochs": .number(Double(epochs)), "lr": .number(lr),
                                          "feature_width": .number(Double(width))]
-                for (name, s) in rows { j[name] = TrainingSupport.scoresJSON(s) }
+                for (name, s) in rows { j[name] = try OutputFile.tree(Scores(s)) }
                 j["trigger_shift"] = .number(TrainingSupport.round4(shift))
                 j["class_spread"] = .number(TrainingSupport.round4(spread))
                 try AtomicFile.write(Data(JSON.object(j).pretty.utf8), to: o)

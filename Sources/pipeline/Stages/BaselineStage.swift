@@ -30,7 +30,7 @@ struct BaselineStage: Stage {
         let epochs = s.epochs, base = Float(s.lr), drop = s.lrDrop
         let aug = TrainingSupport.augmentation(s.augment)
         let steps = (train.count + trainer.settings.batchSize - 1) / trainer.settings.batchSize
-        var curve: [JSON] = []
+        var curve: [CurvePoint] = []
         var seconds: [Double] = []
         for e in 1...epochs {
             let t0 = Date(), lr = TrainingSupport.lr(base, drop: drop, epoch: e - 1)
@@ -44,6 +44,6 @@ struct BaselineStage: Stage {
         }
         try SafeTensors.save(net, to: ctx.workFolder + "/model.safetensors", metadata: ["stage": name])
         try TrainingSupport.writeTiming(ctx, seconds)
-        try TrainingSupport.writeMetrics(ctx, ["curve": .array(curve), "final": TrainingSupport.scoresJSON(try data.score(net))])
+        try TrainingSupport.writeMetrics(ctx, TrainingMetrics(curve: curve, final: Scores(try data.score(net))))
     }
 }

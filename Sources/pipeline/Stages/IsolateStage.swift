@@ -39,7 +39,7 @@ struct IsolateStage: Stage {
         let granularity = s.granularity
         let aug = TrainingSupport.augmentation(s.augment)
         let steps = (train.count + trainer.settings.batchSize - 1) / trainer.settings.batchSize
-        var curve: [JSON] = []
+        var curve: [CurvePoint] = []
         var seconds: [Double] = []
         for e in 1...epochs {
             let t0 = Date()
@@ -58,28 +58,28 @@ struct IsolateStage: Stage {
                                    strategy: s.strategy, maxRatio: maxRatio,
                                    targetStatistic: s.targetStatistic, knownTarget: s.target)
         let effective = TrainingSupport.round4(Double(sel.indices.count) / Double(max(1, train.count)))
-        var info: [String: JSON] = ["ratio": .number(maxRatio == nil ? ratio : effective), "count": .number(Double(sel.indices.count)),
-                                    "strategy": .string(s.strategy.rawValue), "granularity": .string(granularity.rawValue)]
+        var info = IsolationRecord(ratio: maxRatio == nil ? ratio : effective, count: sel.indices.count,
+                                   strategy: s.strategy.rawValue, granularity: granularity.rawValue)
         if let maxRatio {
-            var a: [String: JSON] = ["min_ratio": .number(ratio), "max_ratio": .number(maxRatio)]
+            var a = IsolationRecord.Adaptive(minRatio: ratio, maxRatio: maxRatio)
             if let mix = sel.mixture {
-                func r(_ v: Double) -> JSON { .number((v * 10000).rounded() / 10000) }
-                a["boundary_loss"] = .number(Double(Float(exp(mix.boundary))))
-                a["mixture_log_loss"] = .object(["low_mean": r(mix.mean0), "low_std": r(mix.std0), "high_mean": r(mix.mean1), "high_std": r(mix.std1), "low_weight": r(mix.weight0)])
+                func r(_ v: Double) -> Double { (v * 10000).rounded() / 10000 }
+                a.boundaryLoss = Double(Float(exp(mix.boundary)))
+                a.mixtureLogLoss = .init(lowMean: r(mix.mean0), lowStd: r(mix.std0), highMean: r(mix.mean1), highStd: r(mix.std1), lowWeight: r(mix.weight0))
             }
-            info["adaptive"] = .object(a)
+            info.adaptive = a
             ctx.log(String(format: "adaptive isolation: %d samples (%.2f%% of the training set)", sel.indices.count, effective * 100))
         }
         if let t = sel.inferredTarget, let st = sel.targetStatistic {
             let mine = sel.scores(for: st)[t] ?? 0
             if sel.targetGiven {
                 // the statistic's own choice is still worth a line: it tells whether inference would have found it
-                info["given_target"] = .number(Double(t))
+                info.givenTarget = t
                 let best = Isolation.top(sel.scores(for: st))
                 ctx.log(String(format: "target-aware isolation: target label %d given by the manifest (%@ would have named label %d, %.2f; label %d scores %.2f)", t,
                                st.rawValue, best?.label ?? -1, best?.score ?? 0, t, mine))
             } else {
-                info["inferred_target"] = .number(Double(t))
+                info.inferredTarget = t
                 let next = sel.runnerUp
                 ctx.log(String(format: "target-aware isolation: inferred target label %d (%@ %.2f; next: label %d, %.2f)", t,
                                st.rawValue, mine, next?.label ?? -1, next?.score ?? 0))
@@ -88,21 +88,22 @@ struct IsolateStage: Stage {
                 }
             }
         }
-        if let st = sel.targetStatistic { info["target_statistic"] = .string(st.rawValue) }
-        func byClass(_ d: [Int: Double]) -> JSON { .object(Dictionary(uniqueKeysWithValues: d.map { (String($0.key), JSON.number(($0.value * 1000).rounded() / 1000)) })) }
-        for st in TargetStatistic.allCases where !sel.scores(for: st).isEmpty { info[st.isolationKey] = byClass(sel.scores(for: st)) }
+        info.targetStatistic = sel.targetStatistic?.rawValue
+        for st in TargetStatistic.allCases where !sel.scores(for: st).isEmpty {
+            info.setScores(st, Dictionary(uniqueKeysWithValues: sel.scores(for: st).map { (String($0.key), ($0.value * 1000).rounded() / 1000) }))
+        }
         if let p = train.poison {
             let pr = Metrics.isolationPrecisionRecall(isolated: sel.indices, poisoned: p.poisoned)
-            info["precision"] = .number(TrainingSupport.round4(pr.precision))
-            info["recall"] = .number(TrainingSupport.round4(pr.recall))
+            info.precision = TrainingSupport.round4(pr.precision)
+            info.recall = TrainingSupport.round4(pr.recall)
             ctx.log(String(format: "isolated %d samples: precision %.2f%%, recall %.2f%%", sel.indices.count, pr.precision * 100, pr.recall * 100))
         }
         try SafeTensors.save(net, to: ctx.workFolder + "/model.safetensors", metadata: ["stage": name])
         try NPY.write(float32: losses, to: ctx.workFolder + "/losses.npy")
         try NPY.write(int64: sel.indices, to: ctx.workFolder + "/isolated.npy")
-        try AtomicFile.write(Data(JSON.object(info).pretty.utf8), to: ctx.workFolder + "/isolation.json")
+        try OutputFile.write(info, to: ctx.workFolder + "/isolation.json")
         try TrainingSupport.writeTiming(ctx, seconds)
-        try TrainingSupport.writeMetrics(ctx, ["curve": .array(curve), "final": TrainingSupport.scoresJSON(try data.score(net))])
+        try TrainingSupport.writeMetrics(ctx, TrainingMetrics(curve: curve, final: Scores(try data.score(net))))
     }
 }
 

@@ -43,15 +43,14 @@ struct SurrogateStage: Stage {
             ctx.log(String(format: "surrogate from %@: CA %.2f%%", path, ca * 100))
             try SafeTensors.save(net, to: ctx.workFolder + "/model.safetensors", metadata: ["stage": name, "source": path])
             try TrainingSupport.writeTiming(ctx, [])
-            try TrainingSupport.writeMetrics(ctx, ["curve": .array([]), "final": .object(["ca": .number(TrainingSupport.round4(ca))]),
-                                                   "checkpoint": .string(path)])
+            try TrainingSupport.writeMetrics(ctx, SurrogateMetrics(curve: [], final: .init(ca: TrainingSupport.round4(ca)), checkpoint: path))
             return
         }
         let trainer = Trainer(net: net, settings: TrainingSupport.settings(m), seed: m.seed, stream: name)
         let epochs = s.epochs, base = Float(s.lr), drop = s.lrDrop
         let aug = TrainingSupport.augmentation(s.augment)
         let steps = (indices.count + trainer.settings.batchSize - 1) / trainer.settings.batchSize
-        var curve: [JSON] = [], seconds: [Double] = []
+        var curve: [CurvePoint] = [], seconds: [Double] = []
         var ca = 0.0
         for e in 1...epochs {
             let t0 = Date(), lr = TrainingSupport.lr(base, drop: drop, epoch: e - 1)
@@ -60,14 +59,12 @@ struct SurrogateStage: Stage {
                                          stage: name, epoch: e) { done, _ in bar.update(done); return true }
             let preds = try Evaluation.predict(net, clean.test)
             ca = Metrics.cleanAccuracy(predictions: preds, labels: clean.test.labels)
-            curve.append(.object(["phase": .string(name), "epoch": .number(Double(e)), "lr": .number(Double(lr)),
-                                  "loss": .number((loss * 1e5).rounded() / 1e5), "ca": .number(TrainingSupport.round4(ca))]))
+            curve.append(CurvePoint(phase: name, epoch: e, lr: lr, loss: loss, ca: ca, asr: nil))
             seconds.append(Date().timeIntervalSince(t0))
             ctx.log(String(format: "surrogate epoch %d: loss %.4f, CA %.2f%%", e, loss, ca * 100))
         }
         try SafeTensors.save(net, to: ctx.workFolder + "/model.safetensors", metadata: ["stage": name])
         try TrainingSupport.writeTiming(ctx, seconds)
-        try TrainingSupport.writeMetrics(ctx, ["curve": .array(curve), "final": .object(["ca": .number(TrainingSupport.round4(ca))]),
-                                               "train_count": .number(Double(indices.count))])
+        try TrainingSupport.writeMetrics(ctx, SurrogateMetrics(curve: curve, final: .init(ca: TrainingSupport.round4(ca)), trainCount: indices.count))
     }
 }

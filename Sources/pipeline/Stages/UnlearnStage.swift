@@ -30,7 +30,7 @@ struct UnlearnStage: Stage {
         let rest = (0..<train.count).filter { !isoSet.contains($0) }
         let trainer = Trainer(net: net, settings: TrainingSupport.settings(m), seed: m.seed, stream: name)
         let bs = trainer.settings.batchSize
-        var curve: [JSON] = []
+        var curve: [CurvePoint] = []
         var seconds: [Double] = []
         let ftEpochs = s.finetuneEpochs, ftLR = Float(s.finetuneLr), drop = s.finetuneLrDrop
         let joint = s.mode == .joint
@@ -60,12 +60,12 @@ struct UnlearnStage: Stage {
         func isolatedAccuracy() throws -> Double {
             Metrics.cleanAccuracy(predictions: try Evaluation.predict(net, isoSplit), labels: isoSplit.labels)
         }
-        var stoppedAt: JSON = .null
+        var stoppedAt: AscentStop? = nil
         if ulEpochs > 0 {
             net.freezeBatchNormStatistics(s.freezeBn)
             defer { net.freezeBatchNormStatistics(false) }
             var stop = false
-            if let t = stopAt, try isolatedAccuracy() <= t { stop = true; stoppedAt = .object(["epoch": .number(0), "step": .number(0)]) }
+            if let t = stopAt, try isolatedAccuracy() <= t { stop = true; stoppedAt = AscentStop(epoch: 0, step: 0) }
             var e = 1
             while e <= ulEpochs && !stop {
                 let t0 = Date()
@@ -74,7 +74,7 @@ struct UnlearnStage: Stage {
                     guard let t = stopAt else { return true }
                     if try isolatedAccuracy() <= t {
                         stop = true
-                        stoppedAt = .object(["epoch": .number(Double(e)), "step": .number(Double(step))])
+                        stoppedAt = AscentStop(epoch: e, step: step)
                         return false
                     }
                     return true
@@ -87,8 +87,7 @@ struct UnlearnStage: Stage {
         }
         try SafeTensors.save(net, to: ctx.workFolder + "/model.safetensors", metadata: ["stage": name])
         try TrainingSupport.writeTiming(ctx, seconds)
-        try TrainingSupport.writeMetrics(ctx, ["curve": .array(curve), "final": TrainingSupport.scoresJSON(try data.score(net)),
-                                               "isolated_accuracy": .number(TrainingSupport.round4(try isolatedAccuracy())),
-                                               "ascent_stopped": stoppedAt])
+        try TrainingSupport.writeMetrics(ctx, TrainingMetrics(curve: curve, final: Scores(try data.score(net)),
+                                                              isolatedAccuracy: TrainingSupport.round4(try isolatedAccuracy()), ascentStopped: .some(stoppedAt)))
     }
 }
