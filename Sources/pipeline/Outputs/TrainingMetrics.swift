@@ -31,6 +31,9 @@ struct CurvePoint: Codable, Equatable, Sendable {
     var asr: Double?
     var seconds: Double?
 
+    /// The clean accuracy as an optional, for charts that plot `ca` and `asr` alike.
+    var caValue: Double? { ca }
+
     init(phase: String, epoch: Int, lr: Float, loss: Double, ca: Double, asr: Double?) {
         self.phase = phase; self.epoch = epoch; self.lr = Double(lr)
         self.loss = (loss * 1e5).rounded() / 1e5

@@ -58,7 +58,7 @@ struct PoisonStage: Stage {
         let count = flags.filter { $0 }.count
         let gallery = Gallery.render(clean: clean.train, poisoned: result.train, indices: Array(flags.indices.filter { flags[$0] }.prefix(4)))
         try PNGCodec.write(pixels: gallery.pixels, width: gallery.width, height: gallery.height, channels: 3, to: ctx.workFolder + "/gallery.png")
-        let record = AttackRecord(
+        let record = AttackRecord<String>(
             kind: attack.kind, name: attack.displayName, labelKind: attack.labelKind.rawValue, mode: attack.targetMode.rawValue,
             target: attack.target, targetName: clean.classNames[attack.target], rate: attack.rate,
             rateCounts: attack.rateBase == .trainingSet ? "whole training set" : "target class",

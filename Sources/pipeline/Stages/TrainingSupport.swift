@@ -7,13 +7,13 @@ import Sanitizer
 struct PoisonedRun {
     let dataset: Dataset           // poisoned train, clean test
     let triggered: DatasetSplit    // triggered test set
-    let attack: AttackRecord       // attack.json
+    let attack: AttackRecord<String>       // attack.json
     /// The all-to-one target, nil for all-to-all.
     var target: Int? { attack.mode == "all-to-one" ? attack.target : nil }
 
     static func load(_ ctx: StageContext) throws -> PoisonedRun {
         let folder = ctx.upstreamFolder("poison")
-        let attack = try OutputFile.read(AttackRecord.self, from: folder + "/attack.json")
+        let attack = try OutputFile.read(AttackRecord<String>.self, from: folder + "/attack.json")
         return PoisonedRun(dataset: try DatasetStore.read(from: folder),
                            triggered: try DatasetStore.readSplit(name: "triggered_test", from: folder), attack: attack)
     }
