@@ -10,7 +10,7 @@ import sys
 
 
 def pct(v):
-    return "n/a" if v is None else f"{100 * v:.2f}"
+    return "–" if v is None else f"{100 * v:.2f}"
 
 
 print("| attack | label | poisoned (share of train) | surrogate CA | no-def CA | no-def ASR | ABL CA | ABL ASR | ABL RA | inferred target | isolated | precision | recall | stage time (s) |")

@@ -129,7 +129,7 @@ final class ABLStagesTests: XCTestCase {
         iso["lr"] = .number(1e30)
         iso["epochs"] = .number(2)
         o["isolate"] = .object(iso)
-        let m = Manifest(file: "m.json", resolved: .object(o))
+        let m = try Manifest(file: "m.json", resolved: .object(o))
         XCTAssertThrowsError(try Runner(manifest: m, quiet: true).run(target: "isolate")) { e in
             XCTAssertTrue("\(e)".contains("isolate") && "\(e)".contains("epoch 1") && "\(e)".contains("NaN"), "\(e)")
         }
@@ -143,10 +143,10 @@ final class ReportCommandTests: XCTestCase {
         let dir = T.tempFolder()
         let m = try Manifest.resolve(ABLStagesTests.smallRun(dir), file: "m.json")
         try Runner(manifest: m, quiet: true).run()
-        let report = try JSON.parse(bytes: [UInt8](FileManager.default.contents(atPath: dir + "/run/report/report.json")!))
+        let report = try OutputFile.read(RunReport.self, from: dir + "/run/report/report.json")
         let table = Compare.table([("a", report), ("b", report)])
         XCTAssertEqual(table.split(separator: "\n").filter { $0.hasPrefix("| a |") || $0.hasPrefix("| b |") }.count, 2)
-        XCTAssertTrue(table.contains(Compare.pct(report["models"]?["abl"]?["asr"])))
+        XCTAssertTrue(table.contains(Compare.pct(report.models.abl.asr)))
 
         // `abl report` re-renders from the saved outputs: the training stages stay untouched
         let before = StageRecord.read(folder: dir + "/run/unlearn")

@@ -77,7 +77,9 @@ final class ManifestValidationTests: XCTestCase {
             guard f.hasSuffix(".json") && !f.contains("schema") else { continue }
             let j = try JSON.parse(bytes: [UInt8](FileManager.default.contents(atPath: root + "/manifests/" + f)!))
             var issues: [ManifestIssue] = []
-            _ = ManifestSchema.root.resolve(j, path: "", issues: &issues)
+            let resolved = ManifestSchema.root.resolve(j, path: "", issues: &issues)
+            // the typed configuration reads every field the schema resolves (they cannot drift apart)
+            XCTAssertNoThrow(try RunConfig.decode(resolved), f)
             // Paths of the Debian dataset may be absent on a machine without the package; every other rule must hold.
             XCTAssertEqual(issues.filter { !$0.rule.contains("dataset-fashion-mnist") && !$0.rule.contains("not found") }, [], f)
             n += 1

@@ -56,11 +56,4 @@ final class NewcomerTests: XCTestCase {
         XCTAssertEqual(cpu.features, ["sse4_2", "avx", "avx2", "fma", "avx512f", "avx512bw", "avx512_bf16", "amx_bf16"])
         XCTAssertEqual(HostCPU.parse(cpuinfo: "").model, "unknown")
     }
-
-    func testReportRecordsVersionCommitAndCPU() {
-        let md = ReportStage.markdown(.object(["title": .string("t"), "versions": .object([
-            "abl": .string("0.1.0"), "commit": .string("0123456789ab"), "local_changes": .bool(true),
-            "cpu": .string("Xeon"), "cpu_features": .array([.string("avx2"), .string("avx512f")])])]))
-        XCTAssertTrue(md.contains("abl 0.1.0 (commit 0123456789ab + local changes) on Xeon (avx2 avx512f)."), md)
-    }
 }

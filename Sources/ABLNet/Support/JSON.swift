@@ -283,7 +283,13 @@ private struct JSONParser {
             while pos < bytes.count, (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(bytes[pos]) { pos += 1 }
             return pos - s
         }
+        let intStart = pos
         guard digits() > 0 else { throw error("invalid number") }
+        // JSON allows one leading zero only when it is the whole integer part (`0`, `0.5`, not `00`)
+        if pos - intStart > 1, bytes[intStart] == UInt8(ascii: "0") {
+            pos = intStart
+            throw error("invalid number: leading zero")
+        }
         if pos < bytes.count, bytes[pos] == UInt8(ascii: ".") {
             pos += 1
             guard digits() > 0 else { throw error("invalid number: digits expected after '.'") }

@@ -25,12 +25,12 @@ struct Attacks: ParsableCommand {
                     params[f.key] = .object(["type": .string(f.type.schemaName), "default": f.defaultValue ?? .null, "doc": .string(f.doc)])
                 }
                 let o: JSON = .object(["kind": .string(v.value), "description": .string(v.doc),
-                                       "needs_surrogate": .bool(AttackCatalog.needingSurrogate.contains(v.value)),
-                                       "label": .string(AttackCatalog.cleanLabel.contains(v.value) ? "clean" : "dirty"), "parameters": .object(params)])
+                                       "needs_surrogate": .bool(AttackCatalog.descriptor(v.value)?.needsSurrogate == true),
+                                       "label": .string(AttackCatalog.descriptor(v.value)?.labelKind.rawValue ?? "dirty"), "parameters": .object(params)])
                 out += o.canonical + "\n"
                 continue
             }
-            out += "\(v.value)\(AttackCatalog.needingSurrogate.contains(v.value) ? "  [needs the surrogate stage]" : "")\n  \(v.doc)\n"
+            out += "\(v.value)\(AttackCatalog.descriptor(v.value)?.needsSurrogate == true ? "  [needs the surrogate stage]" : "")\n  \(v.doc)\n"
             for f in fields {
                 var def = "required"
                 if let d = f.defaultValue { def = "default " + (d.stringValue.map { "\"\($0)\"" } ?? d.canonical) } else if !f.required { def = "optional" }

@@ -16,29 +16,29 @@ struct Compare: ParsableCommand {
         guard !runs.isEmpty else { throw ValidationError("give at least one run folder") }
     }
 
-    static func pct(_ v: JSON?) -> String { v?.doubleValue.map { String(format: "%.2f", $0 * 100) } ?? "–" }
+    static func pct(_ v: Double?) -> String { Percent.text(v, unit: false) }
 
-    /// The comparison table for the given reports (run name, report JSON).
-    static func table(_ reports: [(String, JSON)]) -> String {
+    /// The comparison table for the given reports (run name, report).
+    static func table(_ reports: [(String, RunReport)]) -> String {
         var s = "| run | attack | isolation | unlearning | no-def CA | no-def ASR | ABL CA | ABL ASR | ABL RA | clean CA | DER | precision | recall |\n"
         s += "|---|---|---|---|---|---|---|---|---|---|---|---|---|\n"
         for (name, r) in reports {
-            let m = r["models"] ?? .null, i = r["isolation"] ?? .null
-            let iso = "\(i["strategy"]?.stringValue ?? "?"), LGA \(i["granularity"]?.stringValue ?? "?"), p \(i["ratio"]?.doubleValue.map { JSON.formatNumber($0) } ?? "?")"
-            s += "| \(name) | \(r["attack"]?["name"]?.stringValue ?? "?") | \(iso) | \(r["unlearning"]?["mode"]?.stringValue ?? "?") "
-            s += "| \(pct(m["no_defense"]?["ca"])) | \(pct(m["no_defense"]?["asr"])) | \(pct(m["abl"]?["ca"])) | \(pct(m["abl"]?["asr"])) | \(pct(m["abl"]?["ra"])) "
-            s += "| \(pct(m["clean"]?["ca"])) | \(pct(m["abl"]?["der"])) | \(pct(i["precision"])) | \(pct(i["recall"])) |\n"
+            let m = r.models, i = r.isolation
+            let iso = "\(i.strategy), LGA \(i.granularity), p \(JSON.formatNumber(i.ratio))"
+            s += "| \(name) | \(r.attack.name) | \(iso) | \(r.unlearning.mode) "
+            s += "| \(pct(m.noDefense.ca)) | \(pct(m.noDefense.asr)) | \(pct(m.abl.ca)) | \(pct(m.abl.asr)) | \(pct(m.abl.ra)) "
+            s += "| \(pct(m.clean?.ca)) | \(pct(m.abl.der)) | \(pct(i.precision)) | \(pct(i.recall)) |\n"
         }
         return s + "\nAll figures in %. CA: clean accuracy; ASR: attack success rate on non-target triggered test images; RA: robust accuracy; DER: defense effectiveness rate; precision and recall of the isolated set.\n"
     }
 
     func run() throws {
         do {
-            var reports: [(String, JSON)] = []
+            var reports: [(String, RunReport)] = []
             for r in runs {
                 let path = r + "/report/report.json"
-                guard let d = FileManager.default.contents(atPath: path) else { throw StageError.runFolder("\(path): no report (run the manifest first)") }
-                reports.append(((r as NSString).lastPathComponent, try JSON.parse(bytes: [UInt8](d))))
+                guard FileManager.default.fileExists(atPath: path) else { throw StageError.runFolder("\(path): no report (run the manifest first)") }
+                reports.append(((r as NSString).lastPathComponent, try OutputFile.read(RunReport.self, from: path)))
             }
             let t = Compare.table(reports)
             print(t, terminator: "")

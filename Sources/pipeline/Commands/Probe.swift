@@ -37,16 +37,16 @@ struct Probe: ParsableCommand {
     func run() throws {
         do {
             let m = try Manifest.load(manifest)
-            guard AttackCatalog.needsSurrogate(m.resolved["attack"]) else {
-                throw StageError.failed(stage: "probe", reason: "\(manifest): attack \"\(m.section("attack")["kind"]?.stringValue ?? "none")\" trains no surrogate, so there are no attacker's features to probe")
+            guard let attack = m.config.attack, attack.descriptor.needsSurrogate else {
+                throw StageError.failed(stage: "probe", reason: "\(manifest): attack \"\(m.config.attack?.kind ?? "none")\" trains no surrogate, so there are no attacker's features to probe")
             }
-            Engine.configure(workers: m.section("model")["threads"]?.intValue ?? ProcessInfo.processInfo.activeProcessorCount)
+            Engine.configure(workers: m.config.model.threads ?? ProcessInfo.processInfo.activeProcessorCount)
             let runner = Runner(manifest: m)
             _ = try runner.run(target: "poison")
             let clean = try DatasetStore.read(from: runner.folder("ingest"))
             let poisoned = try DatasetStore.read(from: runner.folder("poison"))
             let triggered = try DatasetStore.readSplit(name: "triggered_test", from: runner.folder("poison"))
-            let target = m.section("attack")["target"]?.intValue
+            let target = attack.target
             let net = SurrogateStage.network(m, channels: clean.train.channels, classes: clean.classNames.count)
             try SafeTensors.load(into: net, from: runner.folder("surrogate") + "/model.safetensors")
 
@@ -83,7 +83,7 @@ struct Probe: ParsableCommand {
             if let o = output {
                 var j: [String: JSON] = ["manifest": .string(manifest), "epochs": .number(Double(epochs)), "lr": .number(lr),
                                          "feature_width": .number(Double(width))]
-                for (name, s) in rows { j[name] = TrainingSupport.scoresJSON(s) }
+                for (name, s) in rows { j[name] = try OutputFile.tree(Scores(s)) }
                 j["trigger_shift"] = .number(TrainingSupport.round4(shift))
                 j["class_spread"] = .number(TrainingSupport.round4(spread))
                 try AtomicFile.write(Data(JSON.object(j).pretty.utf8), to: o)

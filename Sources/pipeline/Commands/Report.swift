@@ -16,7 +16,7 @@ struct Report: ParsableCommand {
             guard let r = StageRecord.read(folder: runFolder + "/report"), let resolved = r.parameters["manifest"] else {
                 throw StageError.runFolder("\(record): no report record; run the manifest with `abl run` first")
             }
-            let m = Manifest(file: record, resolved: resolved.objectValue.map { o -> JSON in
+            let m = try Manifest(file: record, resolved: resolved.objectValue.map { o -> JSON in
                 var o = o
                 o["output"] = .string(runFolder) // the folder may have moved
                 return .object(o)

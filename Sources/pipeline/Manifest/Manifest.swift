@@ -10,17 +10,29 @@ struct ManifestError: Error, CustomStringConvertible {
     }
 }
 
-/// A validated manifest with every default filled in (`resolved`).
+/// A validated manifest: the resolved JSON (every default filled in; stages key their cache on
+/// its sections) and the same as typed values (what stages read).
 struct Manifest {
     /// The file it was read from.
     let file: String
     /// The whole manifest, defaults filled in, `$schema` dropped.
     let resolved: JSON
+    /// The resolved manifest as typed values.
+    let config: RunConfig
 
-    var name: String { resolved["name"]!.stringValue! }
-    var seed: UInt64 { UInt64(resolved["seed"]!.intValue!) }
+    /// A resolved manifest as it is: decoding it fails only when the schema and `RunConfig` disagree.
+    init(file: String, resolved: JSON) throws {
+        self.file = file
+        self.resolved = resolved
+        do { config = try RunConfig.decode(resolved) } catch let issue as ManifestIssue {
+            throw ManifestError(file: file, issues: [issue])
+        }
+    }
+
+    var name: String { config.name }
+    var seed: UInt64 { config.seed }
     /// The run folder.
-    var runFolder: String { resolved["output"]?.stringValue ?? "runs/\(name)" }
+    var runFolder: String { config.output ?? "runs/\(name)" }
     /// A section of the resolved manifest (an empty object when absent).
     func section(_ key: String) -> JSON { resolved[key] ?? .object([:]) }
 
@@ -41,6 +53,6 @@ struct Manifest {
         var issues: [ManifestIssue] = []
         let resolved = ManifestSchema.root.resolve(json, path: "", issues: &issues)
         guard issues.isEmpty else { throw ManifestError(file: file, issues: issues) }
-        return Manifest(file: file, resolved: resolved)
+        return try Manifest(file: file, resolved: resolved)
     }
 }

@@ -32,6 +32,19 @@ struct Rule: Sendable {
         return true
     }
 
+    /// An array of strings without repeats.
+    static let distinct = Rule(text: "must not repeat a name") { v in
+        let names = (v.arrayValue ?? []).compactMap(\.stringValue)
+        return Set(names).count == names.count
+    }
+
+    /// A path that is not an existing regular file (the run folder is a folder; it may not exist yet).
+    static let notAFile = Rule(text: "must not be an existing file (the run folder is a folder)") { v in
+        guard let s = v.stringValue else { return false }
+        var d: ObjCBool = false
+        return !FileManager.default.fileExists(atPath: s, isDirectory: &d) || d.boolValue
+    }
+
     static let identifier = Rule(text: "must be a plain name of letters, digits, '.', '_' or '-' (no '/' or '..')") { v in
         guard let s = v.stringValue, let f = s.unicodeScalars.first, s != "." && s != ".." else { return false }
         let ok = CharacterSet.alphanumerics.union(CharacterSet(charactersIn: "._-"))
@@ -151,7 +164,11 @@ struct Section: Sendable {
         let before = issues.count
         for f in all {
             let p = prefix + f.key
-            guard let v = obj[f.key], v != .null else {
+            if obj[f.key] == .null {
+                issues.append(ManifestIssue(path: p, rule: "must be \(f.type.article) \(f.type.schemaName), found null" + (f.required ? "" : " (leave the key out for the default)")))
+                continue
+            }
+            guard let v = obj[f.key] else {
                 if f.required {
                     issues.append(ManifestIssue(path: p, rule: "is required (\(f.type.schemaName): \(f.doc))"))
                 } else if let d = f.defaultValue {
@@ -163,7 +180,7 @@ struct Section: Sendable {
                 if case .choice(let options) = f.type, v.stringValue != nil {
                     issues.append(ManifestIssue(path: p, rule: "must be one of " + options.map { "\"\($0)\"" }.joined(separator: ", ")))
                 } else {
-                    issues.append(ManifestIssue(path: p, rule: "must be \(f.type.schemaName == "integer" ? "an integer" : "a " + f.type.schemaName), found \(v.typeName)"))
+                    issues.append(ManifestIssue(path: p, rule: "must be \(f.type.article) \(f.type.schemaName), found \(v.typeName)"))
                 }
                 continue
             }
@@ -212,5 +229,11 @@ struct Section: Sendable {
 }
 
 extension FieldType {
+    /// A choice among an enum's cases, so the schema and the typed configuration share one list.
+    static func choices<E: CaseIterable & RawRepresentable>(_: E.Type) -> FieldType where E.RawValue == String {
+        .choice(E.allCases.map(\.rawValue))
+    }
+    /// "a" or "an", for "must be an integer".
+    var article: String { schemaName.first.map { "aeiou".contains($0) } == true ? "an" : "a" }
     var isObject: Bool { if case .object = self { return true } else { return false } }
 }

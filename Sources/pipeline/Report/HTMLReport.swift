@@ -11,7 +11,7 @@ enum HTMLReport {
 
     /// What the page shows besides report.json.
     struct Inputs {
-        let report: JSON
+        let report: RunReport
         let losses: [Float]
         let poisoned: [Bool]?
         let labels: [Int]
@@ -50,13 +50,13 @@ enum HTMLReport {
 
     static func render(_ i: Inputs) throws -> String {
         let r = i.report
-        func pct(_ v: JSON?) -> String { v?.doubleValue.map { String(format: "%.2f %%", $0 * 100) } ?? "–" }
-        func curve(_ key: String, _ metric: String) -> [(x: Double, y: Double)] {
-            (r["curves"]?[key]?.arrayValue ?? []).enumerated().compactMap { k, p in p[metric]?.doubleValue.map { (Double(k + 1), $0) } }
+        func pct(_ v: Double?) -> String { Percent.text(v) }
+        func curve(_ key: String, _ metric: KeyPath<CurvePoint, Double?>) -> [(x: Double, y: Double)] {
+            (r.curves[key] ?? []).enumerated().compactMap { k, p in p[keyPath: metric].map { (Double(k + 1), $0) } }
         }
         var h = """
         <!DOCTYPE html>
-        <html lang="en"><head><meta charset="utf-8"><title>\(SVGChart.esc(r["title"]?.stringValue ?? "ABL report"))</title>
+        <html lang="en"><head><meta charset="utf-8"><title>\(SVGChart.esc(r.title))</title>
         <style>
         body{font:14px/1.45 system-ui,-apple-system,Segoe UI,Helvetica,Arial,sans-serif;margin:24px auto;max-width:1180px;color:#1d2330;padding:0 16px}
         h1{font-size:22px;margin:0 0 4px}h2{font-size:17px;margin:28px 0 8px;border-bottom:1px solid #dde2ea;padding-bottom:4px}
@@ -69,28 +69,27 @@ enum HTMLReport {
         .gallery img{image-rendering:pixelated;width:112px;height:112px;margin-right:8px;border:1px solid #ccc}
         .muted{color:#667}code{background:#f2f5f9;padding:0 3px}#settings code{word-break:break-all}
         </style></head><body>
-        <h1>\(SVGChart.esc(r["title"]?.stringValue ?? "ABL report"))</h1>
-        <p class="muted">run <code>\(SVGChart.esc(r["run"]?.stringValue ?? ""))</code> · abl \(SVGChart.esc(r["versions"]?["abl"]?.stringValue ?? "")) (commit \(SVGChart.esc(r["versions"]?["commit"]?.stringValue ?? "unknown"))) · CPU \(SVGChart.esc(r["versions"]?["cpu"]?.stringValue ?? "unknown")) · OpenBLAS core \(SVGChart.esc(r["versions"]?["openblas_core"]?.stringValue ?? ""))</p>
+        <h1>\(SVGChart.esc(r.title))</h1>
+        <p class="muted">run <code>\(SVGChart.esc(r.run))</code> · abl \(SVGChart.esc(r.versions.abl)) (commit \(SVGChart.esc(r.versions.commit))) · CPU \(SVGChart.esc(r.versions.cpu)) · OpenBLAS core \(SVGChart.esc(r.versions.openblasCore))</p>
         """
-        let a = r["attack"] ?? .null
-        h += "<p>Attack <b>\(SVGChart.esc(a["name"]?.stringValue ?? "?"))</b> (\(SVGChart.esc(a["label_kind"]?.stringValue ?? ""))-label, \(SVGChart.esc(a["mode"]?.stringValue ?? "")), target \(a["target"]?.intValue ?? -1) <i>\(SVGChart.esc(a["target_name"]?.stringValue ?? ""))</i>): \(a["poisoned"]?.intValue ?? 0) of \(a["train_count"]?.intValue ?? 0) training images poisoned.</p>"
+        let a = r.attack
+        h += "<p>Attack <b>\(SVGChart.esc(a.name))</b> (\(SVGChart.esc(a.labelKind))-label, \(SVGChart.esc(a.mode)), target \(a.target) <i>\(SVGChart.esc(a.targetName))</i>): \(a.poisoned) of \(a.trainCount) training images poisoned.</p>"
         h += "<h2>Models</h2><table id=\"models\"><tr><th>model</th><th>CA</th><th>CA-nt</th><th>ASR</th><th>RA</th><th>DER</th></tr>"
-        for (key, label) in [("no_defense", "no defense"), ("abl", "ABL"), ("clean", "clean model"), ("isolation_model", "LGA isolation model")] {
-            guard let m = r["models"]?[key], m != .null else { continue }
-            h += "<tr><td>\(label)</td><td>\(pct(m["ca"]))</td><td>\(pct(m["ca_nt"]))</td><td>\(pct(m["asr"]))</td><td>\(pct(m["ra"]))</td><td>\(m["der"].map { pct($0) } ?? "")</td></tr>"
+        for (label, m) in r.models.rows + [("LGA isolation model", r.models.isolationModel)] {
+            h += "<tr><td>\(label)</td><td>\(pct(m.ca))</td><td>\(pct(m.caNT))</td><td>\(pct(m.asr))</td><td>\(pct(m.ra))</td><td>\(m.der.map { pct($0) } ?? "")</td></tr>"
         }
         h += "</table>"
-        let iso = r["isolation"] ?? .null
-        h += "<p>Isolation: \(iso["count"]?.intValue ?? 0) samples (p = \(iso["ratio"]?.doubleValue ?? 0), \(SVGChart.esc(iso["strategy"]?.stringValue ?? ""))\(iso["given_target"]?.intValue.map { ", target \($0) given by the manifest" } ?? "")\(iso["inferred_target"]?.intValue.map { t in ", inferred target \(t)" + (iso["target_statistic"]?.stringValue.map { " by " + SVGChart.esc($0) } ?? "") } ?? "")), precision \(pct(iso["precision"])), recall \(pct(iso["recall"])).</p>"
-        if let line = ReportStage.labelCountLine(r) { h += "<p>\(SVGChart.esc(line))</p>" }
+        let iso = r.isolation
+        h += "<p>Isolation: \(iso.count) samples (p = \(iso.ratio), \(SVGChart.esc(iso.strategy))\(iso.givenTarget.map { ", target \($0) given by the manifest" } ?? "")\(iso.inferredTarget.map { t in ", inferred target \(t)" + (iso.targetStatistic.map { " by " + SVGChart.esc($0) } ?? "") } ?? "")), precision \(pct(iso.precision)), recall \(pct(iso.recall)).</p>"
+        if let line = ReportMarkdown.labelCountLine(r) { h += "<p>\(SVGChart.esc(line))</p>" }
 
         h += "<h2>Training curves</h2><div class=\"charts\">"
         let palette = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd"]
         for (k, (key, label)) in [("isolate", "Isolation (LGA)"), ("unlearn", "ABL stage 2 (fine-tune, then unlearning)"), ("baseline", "No defense"), ("clean", "Clean model")].enumerated() {
-            guard !(r["curves"]?[key]?.arrayValue ?? []).isEmpty else { continue }
+            guard !(r.curves[key] ?? []).isEmpty else { continue }
             h += SVGChart.lines(id: "curve-\(key)", title: label + ": CA and ASR per epoch", xLabel: "epoch",
-                                series: [.init(name: "CA", color: palette[0], points: curve(key, "ca")),
-                                         .init(name: "ASR", color: palette[1], points: curve(key, "asr"), dashed: true)])
+                                series: [.init(name: "CA", color: palette[0], points: curve(key, \.caValue)),
+                                         .init(name: "ASR", color: palette[1], points: curve(key, \.asr), dashed: true)])
             _ = k
         }
         h += "</div>"
@@ -128,11 +127,11 @@ enum HTMLReport {
         h += "</div>"
 
         h += "<h2>Stages</h2><table id=\"stages\"><tr><th>stage</th><th>wall time</th><th>cache key</th></tr>"
-        for (k, v) in (r["stages"]?.objectValue ?? [:]).sorted(by: { $0.key < $1.key }) {
-            h += "<tr><td>\(SVGChart.esc(k))</td><td>\(v["duration_s"]?.doubleValue.map { String(format: "%.1f s", $0) } ?? "")</td><td><code>\(SVGChart.esc(String((v["cache_key"]?.stringValue ?? "").prefix(16))))</code></td></tr>"
+        for (k, v) in r.stages.sorted(by: { $0.key < $1.key }) {
+            h += "<tr><td>\(SVGChart.esc(k))</td><td>\(String(format: "%.1f s", v.durationS))</td><td><code>\(SVGChart.esc(String(v.cacheKey.prefix(16))))</code></td></tr>"
         }
         h += "</table><h2>Settings</h2><table id=\"settings\"><tr><th>section</th><th>value</th></tr>"
-        for (k, v) in (r["parameters"]?.objectValue ?? [:]).sorted(by: { $0.key < $1.key }) {
+        for (k, v) in (r.parameters.objectValue ?? [:]).sorted(by: { $0.key < $1.key }) {
             h += "<tr><td>\(SVGChart.esc(k))</td><td style=\"text-align:left\"><code>\(SVGChart.esc(v.canonical))</code></td></tr>"
         }
         return h + "</table></body></html>\n"

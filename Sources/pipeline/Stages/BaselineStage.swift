@@ -22,15 +22,15 @@ struct BaselineStage: Stage {
     func declaredOutputs(_ m: Manifest) -> [String] { ["model.safetensors", "metrics.json"] }
 
     func run(_ ctx: StageContext) throws {
-        let m = ctx.manifest, s = m.section("baseline")
+        let m = ctx.manifest, s = m.config.baseline
         let data = try PoisonedRun.load(ctx)
         let train = onClean ? try DatasetStore.read(from: ctx.upstreamFolder("ingest")).train : data.dataset.train
         let net = try TrainingSupport.network(m, data.dataset, stream: name)
         let trainer = Trainer(net: net, settings: TrainingSupport.settings(m), seed: m.seed, stream: name)
-        let epochs = s["epochs"]!.intValue!, base = Float(s["lr"]!.doubleValue!), drop = s["lr_drop"]!.intValue!
-        let aug = TrainingSupport.augmentation(s["augment"]!.boolValue!)
+        let epochs = s.epochs, base = Float(s.lr), drop = s.lrDrop
+        let aug = TrainingSupport.augmentation(s.augment)
         let steps = (train.count + trainer.settings.batchSize - 1) / trainer.settings.batchSize
-        var curve: [JSON] = []
+        var curve: [CurvePoint] = []
         var seconds: [Double] = []
         for e in 1...epochs {
             let t0 = Date(), lr = TrainingSupport.lr(base, drop: drop, epoch: e - 1)
@@ -44,6 +44,6 @@ struct BaselineStage: Stage {
         }
         try SafeTensors.save(net, to: ctx.workFolder + "/model.safetensors", metadata: ["stage": name])
         try TrainingSupport.writeTiming(ctx, seconds)
-        try TrainingSupport.writeMetrics(ctx, ["curve": .array(curve), "final": TrainingSupport.scoresJSON(try data.score(net))])
+        try TrainingSupport.writeMetrics(ctx, TrainingMetrics(curve: curve, final: Scores(try data.score(net))))
     }
 }

@@ -14,7 +14,7 @@ struct ExportStage: Stage {
     func parameters(_ m: Manifest) -> JSON { .object(["export": m.section("export")]) }
     func externalInputs(_ m: Manifest) -> [String] { [] }
     func declaredOutputs(_ m: Manifest) -> [String] {
-        let f = m.section("export")["folder"]?.stringValue ?? "isolated"
+        let f = m.config.export.folder
         return [f + "/isolated.csv", f + "/isolated.json", f + "/README.txt", f + "/contact_sheet.png"]
     }
 
@@ -32,8 +32,8 @@ struct ExportStage: Stage {
         guard losses.count == train.count, isolated.allSatisfy({ $0 >= 0 && $0 < train.count }) else {
             throw StageError.failed(stage: name, reason: "isolate outputs do not match the poisoned training set (\(train.count) samples)")
         }
-        let folder = ctx.workFolder + "/" + (m.section("export")["folder"]?.stringValue ?? "isolated")
-        let png = m.section("export")["png"]?.boolValue ?? true
+        let folder = ctx.workFolder + "/" + (m.config.export.folder)
+        let png = m.config.export.png
         try FileManager.default.createDirectory(atPath: folder + (png ? "/images" : ""), withIntermediateDirectories: true)
         var csv = "rank,index,id,provenance,label,label_name,loss,poisoned,image\n"
         var rows: [JSON] = []
@@ -62,11 +62,11 @@ struct ExportStage: Stage {
         Isolated samples of run "\(m.name)" (Anti-Backdoor Learning, stage 1)
 
         How they were chosen: a network was trained from scratch on the training set for \
-        \(m.section("isolate")["epochs"]!.canonical) epochs with local gradient ascent (LGA, gamma \
-        \(m.section("isolate")["gamma"]!.canonical)), which keeps clean samples' losses near gamma while \
+        \(m.config.isolate.epochs) epochs with local gradient ascent (LGA, gamma \
+        \(JSON.formatNumber(m.config.isolate.gamma))), which keeps clean samples' losses near gamma while \
         backdoored samples, learned much faster, fall far below it. Every training sample's loss was \
-        then computed, and the fraction \(m.section("isolate")["ratio"]!.canonical) with the lowest loss \
-        (strategy: \(m.section("isolate")["strategy"]!.stringValue!)) is listed here, lowest loss first. \
+        then computed, and the fraction \(JSON.formatNumber(m.config.isolate.ratio)) with the lowest loss \
+        (strategy: \(m.config.isolate.strategy.rawValue)) is listed here, lowest loss first. \
         A low rank means most suspicious.
 
         Files
@@ -81,6 +81,6 @@ struct ExportStage: Stage {
 
         """
         try AtomicFile.write(Data(readme.utf8), to: folder + "/README.txt")
-        ctx.log("exported \(isolated.count) isolated samples to \(name)/\(m.section("export")["folder"]!.stringValue!)")
+        ctx.log("exported \(isolated.count) isolated samples to \(name)/\(m.config.export.folder)")
     }
 }

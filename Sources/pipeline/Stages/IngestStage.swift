@@ -22,54 +22,27 @@ struct IngestStage: Stage {
     }
 
     /// The reader the manifest's dataset section selects.
-    static func source(_ m: Manifest) throws -> DatasetSource {
-        let d = m.section("dataset")
-        let policy = SizePolicy(rawValue: d["size_policy"]?.stringValue ?? "resize") ?? .resize
-        switch d["format"]?.stringValue {
-        case "fashion-mnist":
-            return .fashionMNIST(root: d["root"]?.stringValue ?? ManifestSchema.fashionMNISTRoot)
-        case "idx":
-            return .idx(trainImages: d["train_images"]!.stringValue!, trainLabels: d["train_labels"]!.stringValue!,
-                        testImages: d["test_images"]!.stringValue!, testLabels: d["test_labels"]!.stringValue!, classNames: nil)
-        case "cifar10", "cifar100":
-            let variant: CIFARReader.Variant = d["format"]!.stringValue! == "cifar10" ? .cifar10 : .cifar100
-            let label = CIFARReader.LabelKind(rawValue: d["label"]?.stringValue ?? "fine") ?? .fine
-            return .cifar(variant: variant, label: label,
-                          trainFiles: d["train_files"]!.arrayValue!.compactMap(\.stringValue),
-                          testFiles: d["test_files"]!.arrayValue!.compactMap(\.stringValue))
-        case "image-folder":
-            let c = d["channels"]!.intValue!, h = d["height"]!.intValue!, w = d["width"]!.intValue!
-            if let root = d["root"]?.stringValue {
-                return .imageFolderSplit(root: root, testRatio: d["test_ratio"]!.doubleValue!, seed: m.seed,
-                                         channels: c, height: h, width: w, policy: policy)
-            }
-            return .imageFolders(train: d["train_dir"]!.stringValue!, test: d["test_dir"]!.stringValue!,
-                                 channels: c, height: h, width: w, policy: policy)
-        case let other:
-            throw StageError.failed(stage: "ingest", reason: "unknown dataset.format \(other ?? "(none)")")
-        }
-    }
+    static func source(_ m: Manifest) throws -> DatasetSource { try m.config.dataset.source(seed: m.seed) }
 
     func run(_ ctx: StageContext) throws {
         let m = ctx.manifest
-        let d = m.section("dataset")
-        var dataset = try IngestStage.source(m).load(name: d["format"]!.stringValue!)
+        let d = m.config.dataset
+        var dataset = try IngestStage.source(m).load(name: d.format.rawValue)
         var adjust = DatasetAdjustment()
-        adjust.channels = d["channels"]?.intValue
-        adjust.height = d["height"]?.intValue
-        adjust.width = d["width"]?.intValue
-        adjust.sizePolicy = SizePolicy(rawValue: d["size_policy"]?.stringValue ?? "resize") ?? .resize
-        adjust.classNames = d["class_names"]?.arrayValue?.compactMap(\.stringValue)
-        adjust.trainLimit = d["train_limit"]?.intValue
-        adjust.testLimit = d["test_limit"]?.intValue
+        adjust.channels = d.channels
+        adjust.height = d.height
+        adjust.width = d.width
+        adjust.sizePolicy = d.sizePolicy
+        adjust.classNames = d.classNames
+        adjust.trainLimit = d.trainLimit
+        adjust.testLimit = d.testLimit
         adjust.seed = m.seed
         dataset = try adjust.apply(to: dataset)
         try DatasetStore.write(dataset, to: ctx.workFolder)
 
-        let ing = m.section("ingest")
-        let preview = min(ing["preview"]?.intValue ?? 0, dataset.train.count)
+        let preview = min(m.config.ingest.preview, dataset.train.count)
         if preview > 0 {
-            let folder = ctx.workFolder + "/" + (ing["preview_folder"]?.stringValue ?? "preview")
+            let folder = ctx.workFolder + "/" + m.config.ingest.previewFolder
             try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
             let s = dataset.train
             for i in 0..<preview {

@@ -30,58 +30,57 @@ struct IsolateStage: Stage {
     func declaredOutputs(_ m: Manifest) -> [String] { ["model.safetensors", "losses.npy", "test_losses.npy", "isolated.npy", "isolation.json", "metrics.json"] }
 
     func run(_ ctx: StageContext) throws {
-        let m = ctx.manifest, s = m.section("isolate")
+        let m = ctx.manifest, s = m.config.isolate
         let data = try PoisonedRun.load(ctx)
         let train = data.dataset.train
         let net = try TrainingSupport.network(m, data.dataset, stream: name)
         let trainer = Trainer(net: net, settings: TrainingSupport.settings(m), seed: m.seed, stream: name)
-        let epochs = s["epochs"]!.intValue!, lr = Float(s["lr"]!.doubleValue!)
-        let gamma = Float(s["gamma"]!.doubleValue!)
-        let granularity = LGAGranularity(rawValue: s["granularity"]!.stringValue!) ?? .batch
-        let aug = TrainingSupport.augmentation(s["augment"]!.boolValue!)
+        let epochs = s.epochs, lr = Float(s.lr)
+        let gamma = Float(s.gamma)
+        let granularity = s.granularity
+        let aug = TrainingSupport.augmentation(s.augment)
         let steps = (train.count + trainer.settings.batchSize - 1) / trainer.settings.batchSize
-        var curve: [JSON] = []
+        var curve: [CurvePoint] = []
         var seconds: [Double] = []
         for e in 1...epochs {
             let t0 = Date()
             let bar = ctx.progress("isolate epoch \(e)/\(epochs)", total: steps)
             let loss = try trainer.epoch(train, objective: .lga(gamma: gamma, granularity: granularity), lr: lr, augment: aug,
-                                         shuffle: s["shuffle"]!.boolValue!, stage: name, epoch: e) { done, _ in bar.update(done); return true }
+                                         shuffle: s.shuffle, stage: name, epoch: e) { done, _ in bar.update(done); return true }
             let scores = try data.score(net)
             curve.append(TrainingSupport.point(phase: "isolate", epoch: e, lr: lr, loss: loss, scores: scores)); seconds.append(Date().timeIntervalSince(t0))
             ctx.log(String(format: "isolate epoch %d: LGA loss %.4f, CA %.2f%%, ASR %.2f%%", e, loss, scores.ca * 100, scores.asr * 100))
         }
         let losses = try Evaluation.losses(net, train)
         if losses.contains(where: { !$0.isFinite }) { throw TrainingError.diverged(stage: name, epoch: epochs) }
-        let ratio = s["ratio"]!.doubleValue!
-        let maxRatio = s["max_ratio"]?.doubleValue
+        let ratio = s.ratio
+        let maxRatio = s.maxRatio
         let sel = Isolation.select(losses: losses, labels: train.labels, ratio: ratio,
-                                   strategy: IsolationStrategy(rawValue: s["strategy"]!.stringValue!) ?? .lowestLoss, maxRatio: maxRatio,
-                                   targetStatistic: TargetStatistic(rawValue: s["target_statistic"]!.stringValue!) ?? .separation,
-                                   knownTarget: s["target"]?.intValue)
+                                   strategy: s.strategy, maxRatio: maxRatio,
+                                   targetStatistic: s.targetStatistic, knownTarget: s.target)
         let effective = TrainingSupport.round4(Double(sel.indices.count) / Double(max(1, train.count)))
-        var info: [String: JSON] = ["ratio": .number(maxRatio == nil ? ratio : effective), "count": .number(Double(sel.indices.count)),
-                                    "strategy": .string(s["strategy"]!.stringValue!), "granularity": .string(granularity.rawValue)]
+        var info = IsolationRecord(ratio: maxRatio == nil ? ratio : effective, count: sel.indices.count,
+                                   strategy: s.strategy.rawValue, granularity: granularity.rawValue)
         if let maxRatio {
-            var a: [String: JSON] = ["min_ratio": .number(ratio), "max_ratio": .number(maxRatio)]
+            var a = IsolationRecord.Adaptive(minRatio: ratio, maxRatio: maxRatio)
             if let mix = sel.mixture {
-                func r(_ v: Double) -> JSON { .number((v * 10000).rounded() / 10000) }
-                a["boundary_loss"] = .number(Double(Float(exp(mix.boundary))))
-                a["mixture_log_loss"] = .object(["low_mean": r(mix.mean0), "low_std": r(mix.std0), "high_mean": r(mix.mean1), "high_std": r(mix.std1), "low_weight": r(mix.weight0)])
+                func r(_ v: Double) -> Double { (v * 10000).rounded() / 10000 }
+                a.boundaryLoss = Double(Float(exp(mix.boundary)))
+                a.mixtureLogLoss = .init(lowMean: r(mix.mean0), lowStd: r(mix.std0), highMean: r(mix.mean1), highStd: r(mix.std1), lowWeight: r(mix.weight0))
             }
-            info["adaptive"] = .object(a)
+            info.adaptive = a
             ctx.log(String(format: "adaptive isolation: %d samples (%.2f%% of the training set)", sel.indices.count, effective * 100))
         }
         if let t = sel.inferredTarget, let st = sel.targetStatistic {
             let mine = sel.scores(for: st)[t] ?? 0
             if sel.targetGiven {
                 // the statistic's own choice is still worth a line: it tells whether inference would have found it
-                info["given_target"] = .number(Double(t))
+                info.givenTarget = t
                 let best = Isolation.top(sel.scores(for: st))
                 ctx.log(String(format: "target-aware isolation: target label %d given by the manifest (%@ would have named label %d, %.2f; label %d scores %.2f)", t,
                                st.rawValue, best?.label ?? -1, best?.score ?? 0, t, mine))
             } else {
-                info["inferred_target"] = .number(Double(t))
+                info.inferredTarget = t
                 let next = sel.runnerUp
                 ctx.log(String(format: "target-aware isolation: inferred target label %d (%@ %.2f; next: label %d, %.2f)", t,
                                st.rawValue, mine, next?.label ?? -1, next?.score ?? 0))
@@ -90,22 +89,23 @@ struct IsolateStage: Stage {
                 }
             }
         }
-        if let st = sel.targetStatistic { info["target_statistic"] = .string(st.rawValue) }
-        func byClass(_ d: [Int: Double]) -> JSON { .object(Dictionary(uniqueKeysWithValues: d.map { (String($0.key), JSON.number(($0.value * 1000).rounded() / 1000)) })) }
-        for st in TargetStatistic.allCases where !sel.scores(for: st).isEmpty { info[st.isolationKey] = byClass(sel.scores(for: st)) }
+        info.targetStatistic = sel.targetStatistic?.rawValue
+        for st in TargetStatistic.allCases where !sel.scores(for: st).isEmpty {
+            info.setScores(st, Dictionary(uniqueKeysWithValues: sel.scores(for: st).map { (String($0.key), ($0.value * 1000).rounded() / 1000) }))
+        }
         if let p = train.poison {
             let pr = Metrics.isolationPrecisionRecall(isolated: sel.indices, poisoned: p.poisoned)
-            info["precision"] = .number(TrainingSupport.round4(pr.precision))
-            info["recall"] = .number(TrainingSupport.round4(pr.recall))
+            info.precision = TrainingSupport.round4(pr.precision)
+            info.recall = TrainingSupport.round4(pr.recall)
             ctx.log(String(format: "isolated %d samples: precision %.2f%%, recall %.2f%%", sel.indices.count, pr.precision * 100, pr.recall * 100))
         }
         try SafeTensors.save(net, to: ctx.workFolder + "/model.safetensors", metadata: ["stage": name])
         try NPY.write(float32: losses, to: ctx.workFolder + "/losses.npy")
         try NPY.write(float32: try Evaluation.losses(net, data.dataset.test), to: ctx.workFolder + "/test_losses.npy")
         try NPY.write(int64: sel.indices, to: ctx.workFolder + "/isolated.npy")
-        try AtomicFile.write(Data(JSON.object(info).pretty.utf8), to: ctx.workFolder + "/isolation.json")
+        try OutputFile.write(info, to: ctx.workFolder + "/isolation.json")
         try TrainingSupport.writeTiming(ctx, seconds)
-        try TrainingSupport.writeMetrics(ctx, ["curve": .array(curve), "final": TrainingSupport.scoresJSON(try data.score(net))])
+        try TrainingSupport.writeMetrics(ctx, TrainingMetrics(curve: curve, final: Scores(try data.score(net))))
     }
 }
 

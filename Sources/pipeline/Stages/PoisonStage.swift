@@ -16,7 +16,8 @@ struct PoisonStage: Stage {
 
     func parameters(_ m: Manifest) -> JSON { TrainingSupport.keyed(["attack": m.section("attack"), "seed": m.resolved["seed"]!]) }
     func externalInputs(_ m: Manifest) -> [String] {
-        m.section("attack")["key"]?.stringValue == "image" ? [m.section("attack")["key_image"]?.stringValue].compactMap { $0 } : []
+        if let p = m.config.attack?.parameters as? BlendParameters, p.key == .image, let path = p.keyImage { return [path] }
+        return []
     }
     /// The gallery is for people; no downstream stage reads it, so it stays out of their keys.
     func volatileOutputs(_ m: Manifest) -> [String] { ["gallery.png"] }
@@ -27,8 +28,13 @@ struct PoisonStage: Stage {
     func run(_ ctx: StageContext) throws {
         let m = ctx.manifest
         let clean = try DatasetStore.read(from: ctx.upstreamFolder("ingest"))
-        let section = m.section("attack")
-        let attack = try AttackCatalog.make(section, height: clean.train.height, width: clean.train.width, channels: clean.train.channels, seed: m.seed)
+        guard let config = m.config.attack else { throw StageError.failed(stage: name, reason: "the manifest has no attack section") }
+        let attack: any Attack
+        do {
+            attack = try config.make(AttackShape(height: clean.train.height, width: clean.train.width, channels: clean.train.channels, seed: m.seed))
+        } catch let e as AttackBuildError {
+            throw StageError.failed(stage: name, reason: "attack: \(e)")
+        }
         guard attack.target < clean.classNames.count else {
             throw StageError.failed(stage: name, reason: "attack.target \(attack.target) is not a class (the dataset has \(clean.classNames.count))")
         }
@@ -52,19 +58,15 @@ struct PoisonStage: Stage {
         let count = flags.filter { $0 }.count
         let gallery = Gallery.render(clean: clean.train, poisoned: result.train, indices: Array(flags.indices.filter { flags[$0] }.prefix(4)))
         try PNGCodec.write(pixels: gallery.pixels, width: gallery.width, height: gallery.height, channels: 3, to: ctx.workFolder + "/gallery.png")
-        var info: [String: JSON] = [
-            "kind": .string(attack.kind), "name": .string(attack.displayName), "label_kind": .string(attack.labelKind.rawValue),
-            "mode": .string(attack.targetMode.rawValue), "target": .number(Double(attack.target)),
-            "target_name": .string(clean.classNames[attack.target]),
-            "rate": .number(attack.rate), "rate_counts": .string(attack.rateBase == .trainingSet ? "whole training set" : "target class"),
-            "poisoned": .number(Double(count)), "poisoned_share_of_training_set": .number(TrainingSupport.round4(Double(count) / Double(max(1, result.train.count)))),
-            "train_count": .number(Double(result.train.count)),
-            "triggered_test_count": .number(Double(result.triggeredTest.count)),
-            "parameters": section,
-        ]
-        if !result.details.isEmpty { info["details"] = .object(result.details) }
-        if attack.needsSurrogate { info["surrogate"] = .string(ctx.upstreamFolder("surrogate") + "/model.safetensors") }
-        try AtomicFile.write(Data(JSON.object(info).pretty.utf8), to: ctx.workFolder + "/attack.json")
+        let record = AttackRecord<String>(
+            kind: attack.kind, name: attack.displayName, labelKind: attack.labelKind.rawValue, mode: attack.targetMode.rawValue,
+            target: attack.target, targetName: clean.classNames[attack.target], rate: attack.rate,
+            rateCounts: attack.rateBase == .trainingSet ? "whole training set" : "target class",
+            poisoned: count, poisonedShareOfTrainingSet: TrainingSupport.round4(Double(count) / Double(max(1, result.train.count))),
+            trainCount: result.train.count, triggeredTestCount: result.triggeredTest.count, parameters: m.section("attack"),
+            details: result.details.isEmpty ? nil : result.details,
+            surrogate: attack.needsSurrogate ? ctx.upstreamFolder("surrogate") + "/model.safetensors" : nil)
+        try OutputFile.write(record, to: ctx.workFolder + "/attack.json")
         ctx.log("\(attack.displayName): \(count) of \(result.train.count) training images poisoned, \(result.triggeredTest.count) triggered test images")
     }
 }

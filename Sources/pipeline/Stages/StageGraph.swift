@@ -2,9 +2,9 @@
 /// the ingest stage.
 enum StageGraph {
     static func stages(for manifest: Manifest) -> [any Stage] {
-        guard manifest.resolved["attack"] != nil else { return [IngestStage()] }
-        let clean = manifest.section("baseline")["clean"]?.boolValue ?? false
-        let surrogate = AttackCatalog.needsSurrogate(manifest.resolved["attack"])
+        guard let attack = manifest.config.attack else { return [IngestStage()] }
+        let clean = manifest.config.baseline.clean
+        let surrogate = attack.descriptor.needsSurrogate
         var s: [any Stage] = [IngestStage()]
         if surrogate { s.append(SurrogateStage()) }
         s += [PoisonStage(withSurrogate: surrogate), IsolateStage(), ExportStage(), UnlearnStage(), BaselineStage(onClean: false)]

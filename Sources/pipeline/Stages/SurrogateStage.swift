@@ -16,42 +16,41 @@ struct SurrogateStage: Stage {
         model["architecture"] = nil // the surrogate section names its own
         return TrainingSupport.keyed(["model": .object(model), "surrogate": m.section("surrogate"), "seed": m.resolved["seed"]!])
     }
-    func externalInputs(_ m: Manifest) -> [String] { [m.section("surrogate")["checkpoint"]?.stringValue].compactMap { $0 } }
+    func externalInputs(_ m: Manifest) -> [String] { [m.config.surrogate.checkpoint].compactMap { $0 } }
     func volatileOutputs(_ m: Manifest) -> [String] { ["timing.json"] }
     func declaredOutputs(_ m: Manifest) -> [String] { ["model.safetensors", "metrics.json"] }
 
     /// The surrogate network for a dataset, untrained (its weights come from `model.safetensors`).
     static func network(_ m: Manifest, channels: Int, classes: Int) -> Network {
-        let arch = Architecture(rawValue: m.section("surrogate")["architecture"]?.stringValue ?? "wrn-16-1") ?? .wrn16_1
+        let arch = m.config.surrogate.architecture
         var rng = SeededRNG(seed: m.seed, stream: "model-surrogate")
         return arch.build(inputChannels: channels, numClasses: classes, seed: rng.next())
     }
 
     func run(_ ctx: StageContext) throws {
-        let m = ctx.manifest, s = m.section("surrogate")
+        let m = ctx.manifest, s = m.config.surrogate
         let clean = try DatasetStore.read(from: ctx.upstreamFolder("ingest"))
         var indices = Array(clean.train.labels.indices)
-        if let limit = s["train_limit"]?.intValue, limit < indices.count {
+        if let limit = s.trainLimit, limit < indices.count {
             var rng = SeededRNG(seed: m.seed, stream: "surrogate-subset")
             indices = rng.permutation(indices.count).prefix(limit).sorted()
         }
         let net = SurrogateStage.network(m, channels: clean.train.channels, classes: clean.classNames.count)
-        if let path = s["checkpoint"]?.stringValue {
+        if let path = s.checkpoint {
             // A model the user brings: validated against the dataset's shape, scored, copied.
             try SafeTensors.load(into: net, from: path)
             let ca = Metrics.cleanAccuracy(predictions: try Evaluation.predict(net, clean.test), labels: clean.test.labels)
             ctx.log(String(format: "surrogate from %@: CA %.2f%%", path, ca * 100))
             try SafeTensors.save(net, to: ctx.workFolder + "/model.safetensors", metadata: ["stage": name, "source": path])
             try TrainingSupport.writeTiming(ctx, [])
-            try TrainingSupport.writeMetrics(ctx, ["curve": .array([]), "final": .object(["ca": .number(TrainingSupport.round4(ca))]),
-                                                   "checkpoint": .string(path)])
+            try TrainingSupport.writeMetrics(ctx, SurrogateMetrics(curve: [], final: .init(ca: TrainingSupport.round4(ca)), checkpoint: path))
             return
         }
         let trainer = Trainer(net: net, settings: TrainingSupport.settings(m), seed: m.seed, stream: name)
-        let epochs = s["epochs"]!.intValue!, base = Float(s["lr"]!.doubleValue!), drop = s["lr_drop"]!.intValue!
-        let aug = TrainingSupport.augmentation(s["augment"]!.boolValue!)
+        let epochs = s.epochs, base = Float(s.lr), drop = s.lrDrop
+        let aug = TrainingSupport.augmentation(s.augment)
         let steps = (indices.count + trainer.settings.batchSize - 1) / trainer.settings.batchSize
-        var curve: [JSON] = [], seconds: [Double] = []
+        var curve: [CurvePoint] = [], seconds: [Double] = []
         var ca = 0.0
         for e in 1...epochs {
             let t0 = Date(), lr = TrainingSupport.lr(base, drop: drop, epoch: e - 1)
@@ -60,14 +59,12 @@ struct SurrogateStage: Stage {
                                          stage: name, epoch: e) { done, _ in bar.update(done); return true }
             let preds = try Evaluation.predict(net, clean.test)
             ca = Metrics.cleanAccuracy(predictions: preds, labels: clean.test.labels)
-            curve.append(.object(["phase": .string(name), "epoch": .number(Double(e)), "lr": .number(Double(lr)),
-                                  "loss": .number((loss * 1e5).rounded() / 1e5), "ca": .number(TrainingSupport.round4(ca))]))
+            curve.append(CurvePoint(phase: name, epoch: e, lr: lr, loss: loss, ca: ca, asr: nil))
             seconds.append(Date().timeIntervalSince(t0))
             ctx.log(String(format: "surrogate epoch %d: loss %.4f, CA %.2f%%", e, loss, ca * 100))
         }
         try SafeTensors.save(net, to: ctx.workFolder + "/model.safetensors", metadata: ["stage": name])
         try TrainingSupport.writeTiming(ctx, seconds)
-        try TrainingSupport.writeMetrics(ctx, ["curve": .array(curve), "final": .object(["ca": .number(TrainingSupport.round4(ca))]),
-                                               "train_count": .number(Double(indices.count))])
+        try TrainingSupport.writeMetrics(ctx, SurrogateMetrics(curve: curve, final: .init(ca: TrainingSupport.round4(ca)), trainCount: indices.count))
     }
 }

@@ -7,13 +7,13 @@ import Sanitizer
 struct PoisonedRun {
     let dataset: Dataset           // poisoned train, clean test
     let triggered: DatasetSplit    // triggered test set
-    let attack: JSON               // attack.json
+    let attack: AttackRecord<String>       // attack.json
     /// The all-to-one target, nil for all-to-all.
-    var target: Int? { attack["mode"]?.stringValue == "all-to-one" ? attack["target"]?.intValue : nil }
+    var target: Int? { attack.mode == "all-to-one" ? attack.target : nil }
 
     static func load(_ ctx: StageContext) throws -> PoisonedRun {
         let folder = ctx.upstreamFolder("poison")
-        let attack = try JSON.parse(bytes: [UInt8](FileManager.default.contents(atPath: folder + "/attack.json") ?? Data()))
+        let attack = try OutputFile.read(AttackRecord<String>.self, from: folder + "/attack.json")
         return PoisonedRun(dataset: try DatasetStore.read(from: folder),
                            triggered: try DatasetStore.readSplit(name: "triggered_test", from: folder), attack: attack)
     }
@@ -33,23 +33,15 @@ enum TrainingSupport {
     }
 
     static func network(_ m: Manifest, _ ds: Dataset, stream: String) throws -> Network {
-        let arch = Architecture(rawValue: m.section("model")["architecture"]?.stringValue ?? "wrn-16-1") ?? .wrn16_1
-        if let c = m.section("model")["input_channels"]?.intValue, c != ds.train.channels {
+        let arch = m.config.model.architecture
+        if let c = m.config.model.inputChannels, c != ds.train.channels {
             throw StageError.failed(stage: stream, reason: "model.input_channels \(c) does not match the dataset's \(ds.train.channels) channels")
         }
         var rng = SeededRNG(seed: m.seed, stream: "model-" + stream)
         return arch.build(inputChannels: ds.train.channels, numClasses: ds.classNames.count, seed: rng.next())
     }
 
-    static func settings(_ m: Manifest) -> OptimiserSettings {
-        let s = m.section("model")
-        var o = OptimiserSettings()
-        o.batchSize = s["batch_size"]?.intValue ?? 128
-        o.momentum = Float(s["momentum"]?.doubleValue ?? 0.9)
-        o.nesterov = s["nesterov"]?.boolValue ?? true
-        o.weightDecay = Float(s["weight_decay"]?.doubleValue ?? 1e-4)
-        return o
-    }
+    static func settings(_ m: Manifest) -> OptimiserSettings { m.config.model.optimiser }
 
     static func augmentation(_ on: Bool) -> Augmentation { on ? .reference : .none }
 
@@ -58,25 +50,19 @@ enum TrainingSupport {
         drop > 0 ? LRSchedule.multiStep(base: base, milestones: [drop], gamma: 0.1).lr(epoch: epoch) : base
     }
 
-    static func scoresJSON(_ s: ModelScores) -> JSON {
-        .object(["ca": .number(round4(s.ca)), "ca_nt": .number(round4(s.caNT)), "asr": .number(round4(s.asr)), "ra": .number(round4(s.ra))])
-    }
-
     static func round4(_ v: Double) -> Double { (v * 10000).rounded() / 10000 }
 
     /// One point of a per-epoch curve (deterministic: no wall time; that goes to timing.json).
-    static func point(phase: String, epoch: Int, lr: Float, loss: Double, scores: ModelScores) -> JSON {
-        .object(["phase": .string(phase), "epoch": .number(Double(epoch)), "lr": .number(Double(lr)),
-                 "loss": .number((loss * 1e5).rounded() / 1e5), "ca": .number(round4(scores.ca)), "asr": .number(round4(scores.asr))])
+    static func point(phase: String, epoch: Int, lr: Float, loss: Double, scores: ModelScores) -> CurvePoint {
+        CurvePoint(phase: phase, epoch: epoch, lr: lr, loss: loss, ca: scores.ca, asr: scores.asr)
     }
 
     /// Wall seconds per epoch, written to the volatile `timing.json`.
     static func writeTiming(_ ctx: StageContext, _ seconds: [Double]) throws {
-        let t = JSON.object(["epoch_seconds": .array(seconds.map { .number(($0 * 100).rounded() / 100) })])
-        try AtomicFile.write(Data(t.pretty.utf8), to: ctx.workFolder + "/timing.json")
+        try OutputFile.write(Timing(epochSeconds: seconds.map { ($0 * 100).rounded() / 100 }), to: ctx.workFolder + "/timing.json")
     }
 
-    static func writeMetrics(_ ctx: StageContext, _ o: [String: JSON]) throws {
-        try AtomicFile.write(Data(JSON.object(o).pretty.utf8), to: ctx.workFolder + "/metrics.json")
+    static func writeMetrics<M: Encodable>(_ ctx: StageContext, _ metrics: M) throws {
+        try OutputFile.write(metrics, to: ctx.workFolder + "/metrics.json")
     }
 }

@@ -20,7 +20,7 @@ struct UnlearnStage: Stage {
     func declaredOutputs(_ m: Manifest) -> [String] { ["model.safetensors", "metrics.json"] }
 
     func run(_ ctx: StageContext) throws {
-        let m = ctx.manifest, s = m.section("unlearn")
+        let m = ctx.manifest, s = m.config.unlearn
         let data = try PoisonedRun.load(ctx)
         let train = data.dataset.train
         let net = try TrainingSupport.network(m, data.dataset, stream: "isolate")
@@ -30,25 +30,19 @@ struct UnlearnStage: Stage {
         let rest = (0..<train.count).filter { !isoSet.contains($0) }
         let trainer = Trainer(net: net, settings: TrainingSupport.settings(m), seed: m.seed, stream: name)
         let bs = trainer.settings.batchSize
-        var curve: [JSON] = []
+        var curve: [CurvePoint] = []
         var seconds: [Double] = []
-        let ftEpochs = s["finetune_epochs"]!.intValue!, ftLR = Float(s["finetune_lr"]!.doubleValue!), drop = s["finetune_lr_drop"]!.intValue!
-        let joint = s["mode"]!.stringValue! == "joint"
-        let cap = s["ascent_cap"]?.doubleValue.map { Float($0) }
-        let unlearnObjective: Objective
-        switch s["objective"]?.stringValue {
-        case "flatten": unlearnObjective = .flatten
-        case "complement": unlearnObjective = .complement
-        default: unlearnObjective = .ascent(cap: cap)
-        }
-        let ftAug = TrainingSupport.augmentation(s["finetune_augment"]!.boolValue!)
+        let ftEpochs = s.finetuneEpochs, ftLR = Float(s.finetuneLr), drop = s.finetuneLrDrop
+        let joint = s.mode == .joint
+        let unlearnObjective = s.unlearning
+        let ftAug = TrainingSupport.augmentation(s.finetuneAugment)
         if ftEpochs > 0 {
             for e in 1...ftEpochs {
                 let t0 = Date(), lr = TrainingSupport.lr(ftLR, drop: drop, epoch: e - 1)
                 let bar = ctx.progress("\(joint ? "joint" : "fine-tune") epoch \(e)/\(ftEpochs)", total: (rest.count + bs - 1) / bs)
                 let loss: Double
                 if joint {
-                    loss = try trainer.jointEpoch(train, clean: rest, isolated: isolated, lambda: Float(s["lambda"]!.doubleValue!), unlearning: unlearnObjective, lr: lr,
+                    loss = try trainer.jointEpoch(train, clean: rest, isolated: isolated, lambda: Float(s.lambda), unlearning: unlearnObjective, lr: lr,
                                                   augment: ftAug, shuffle: true, stage: "unlearn (joint)", epoch: e)
                     bar.update((rest.count + bs - 1) / bs)
                 } else {
@@ -60,27 +54,27 @@ struct UnlearnStage: Stage {
                 ctx.log(String(format: "%@ epoch %d: loss %.4f, CA %.2f%%, ASR %.2f%%", joint ? "joint" : "fine-tune", e, loss, scores.ca * 100, scores.asr * 100))
             }
         }
-        let ulEpochs = s["epochs"]!.intValue!, ulLR = Float(s["lr"]!.doubleValue!)
-        let stopAt = s["stop_isolated_accuracy"]?.doubleValue
+        let ulEpochs = s.epochs, ulLR = Float(s.lr)
+        let stopAt = s.stopIsolatedAccuracy
         let isoSplit = train.subset(isolated)
         func isolatedAccuracy() throws -> Double {
             Metrics.cleanAccuracy(predictions: try Evaluation.predict(net, isoSplit), labels: isoSplit.labels)
         }
-        var stoppedAt: JSON = .null
+        var stoppedAt: AscentStop? = nil
         if ulEpochs > 0 {
-            net.freezeBatchNormStatistics(s["freeze_bn"]!.boolValue!)
+            net.freezeBatchNormStatistics(s.freezeBn)
             defer { net.freezeBatchNormStatistics(false) }
             var stop = false
-            if let t = stopAt, try isolatedAccuracy() <= t { stop = true; stoppedAt = .object(["epoch": .number(0), "step": .number(0)]) }
+            if let t = stopAt, try isolatedAccuracy() <= t { stop = true; stoppedAt = AscentStop(epoch: 0, step: 0) }
             var e = 1
             while e <= ulEpochs && !stop {
                 let t0 = Date()
-                let loss = try trainer.epoch(train, indices: isolated, objective: unlearnObjective, lr: ulLR, augment: TrainingSupport.augmentation(s["augment"]!.boolValue!),
+                let loss = try trainer.epoch(train, indices: isolated, objective: unlearnObjective, lr: ulLR, augment: TrainingSupport.augmentation(s.augment),
                                              shuffle: true, stage: "unlearn (ascent)", epoch: e) { step, _ in
                     guard let t = stopAt else { return true }
                     if try isolatedAccuracy() <= t {
                         stop = true
-                        stoppedAt = .object(["epoch": .number(Double(e)), "step": .number(Double(step))])
+                        stoppedAt = AscentStop(epoch: e, step: step)
                         return false
                     }
                     return true
@@ -93,8 +87,7 @@ struct UnlearnStage: Stage {
         }
         try SafeTensors.save(net, to: ctx.workFolder + "/model.safetensors", metadata: ["stage": name])
         try TrainingSupport.writeTiming(ctx, seconds)
-        try TrainingSupport.writeMetrics(ctx, ["curve": .array(curve), "final": TrainingSupport.scoresJSON(try data.score(net)),
-                                               "isolated_accuracy": .number(TrainingSupport.round4(try isolatedAccuracy())),
-                                               "ascent_stopped": stoppedAt])
+        try TrainingSupport.writeMetrics(ctx, TrainingMetrics(curve: curve, final: Scores(try data.score(net)),
+                                                              isolatedAccuracy: TrainingSupport.round4(try isolatedAccuracy()), ascentStopped: .some(stoppedAt)))
     }
 }

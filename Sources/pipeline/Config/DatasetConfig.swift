@@ -1,0 +1,81 @@
+import Foundation
+import PoisonForge
+
+/// The `dataset` section: the common fields, and the reader `format` selects with its own fields.
+struct DatasetConfig: Decodable, Sendable {
+    enum Format: String, Decodable, Sendable, CaseIterable {
+        case fashionMNIST = "fashion-mnist", idx, cifar10, cifar100, imageFolder = "image-folder"
+    }
+
+    /// The reader and the fields only it has.
+    enum Reader: Sendable {
+        case fashionMNIST(root: String)
+        case idx(trainImages: String, trainLabels: String, testImages: String, testLabels: String)
+        case cifar(CIFARReader.Variant, label: CIFARReader.LabelKind, trainFiles: [String], testFiles: [String])
+        /// Either two trees (`train`, `test`) or one `root` split by `testRatio`.
+        case imageFolder(train: String?, test: String?, root: String?, testRatio: Double?)
+    }
+
+    let format: Format
+    let reader: Reader
+    let channels: Int?
+    let height: Int?
+    let width: Int?
+    let sizePolicy: SizePolicy
+    let classNames: [String]?
+    let trainLimit: Int?
+    let testLimit: Int?
+
+    private enum Keys: String, CodingKey {
+        case format, channels, height, width, sizePolicy, classNames, trainLimit, testLimit
+        case root, trainImages, trainLabels, testImages, testLabels, trainFiles, testFiles, label, trainDir, testDir, testRatio
+    }
+
+    init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: Keys.self)
+        format = try c.decode(Format.self, forKey: .format)
+        channels = try c.decodeIfPresent(Int.self, forKey: .channels)
+        height = try c.decodeIfPresent(Int.self, forKey: .height)
+        width = try c.decodeIfPresent(Int.self, forKey: .width)
+        sizePolicy = try c.decode(SizePolicy.self, forKey: .sizePolicy)
+        classNames = try c.decodeIfPresent([String].self, forKey: .classNames)
+        trainLimit = try c.decodeIfPresent(Int.self, forKey: .trainLimit)
+        testLimit = try c.decodeIfPresent(Int.self, forKey: .testLimit)
+        switch format {
+        case .fashionMNIST:
+            reader = .fashionMNIST(root: try c.decode(String.self, forKey: .root))
+        case .idx:
+            reader = .idx(trainImages: try c.decode(String.self, forKey: .trainImages), trainLabels: try c.decode(String.self, forKey: .trainLabels),
+                          testImages: try c.decode(String.self, forKey: .testImages), testLabels: try c.decode(String.self, forKey: .testLabels))
+        case .cifar10, .cifar100:
+            reader = .cifar(format == .cifar10 ? .cifar10 : .cifar100,
+                            label: try c.decodeIfPresent(CIFARReader.LabelKind.self, forKey: .label) ?? .fine,
+                            trainFiles: try c.decode([String].self, forKey: .trainFiles), testFiles: try c.decode([String].self, forKey: .testFiles))
+        case .imageFolder:
+            reader = .imageFolder(train: try c.decodeIfPresent(String.self, forKey: .trainDir), test: try c.decodeIfPresent(String.self, forKey: .testDir),
+                                  root: try c.decodeIfPresent(String.self, forKey: .root), testRatio: try c.decodeIfPresent(Double.self, forKey: .testRatio))
+        }
+    }
+
+    /// The reader as a `DatasetSource`. Fails only when the image-folder fields the validation
+    /// requires are absent (a manifest built without `Manifest.resolve`).
+    func source(seed: UInt64) throws -> DatasetSource {
+        switch reader {
+        case .fashionMNIST(let root):
+            return .fashionMNIST(root: root)
+        case .idx(let ti, let tl, let vi, let vl):
+            return .idx(trainImages: ti, trainLabels: tl, testImages: vi, testLabels: vl, classNames: nil)
+        case .cifar(let variant, let label, let train, let test):
+            return .cifar(variant: variant, label: label, trainFiles: train, testFiles: test)
+        case .imageFolder(let train, let test, let root, let ratio):
+            guard let c = channels, let h = height, let w = width else {
+                throw ManifestIssue(path: "dataset.channels", rule: "channels, height and width are required for image-folder")
+            }
+            if let root, let ratio {
+                return .imageFolderSplit(root: root, testRatio: ratio, seed: seed, channels: c, height: h, width: w, policy: sizePolicy)
+            }
+            guard let train, let test else { throw ManifestIssue(path: "dataset.train_dir", rule: "image-folder needs train_dir and test_dir, or root and test_ratio") }
+            return .imageFolders(train: train, test: test, channels: c, height: h, width: w, policy: sizePolicy)
+        }
+    }
+}

@@ -1,0 +1,65 @@
+import Foundation
+import Sanitizer
+
+/// `isolation.json`: what the isolate stage isolated, and the statistics behind the choice.
+struct IsolationRecord: Codable, Sendable {
+    /// The fraction isolated: p, or count / training-set size when adaptive.
+    var ratio: Double
+    var count: Int
+    var strategy: String
+    var granularity: String
+    /// Target-aware only: the label isolated, inferred or given by the manifest.
+    var inferredTarget: Int?
+    var givenTarget: Int?
+    var targetStatistic: String?
+    /// Per label (as a string key) the three statistics, rounded to three places.
+    var classSeparation: [String: Double]?
+    var classModeGap: [String: Double]?
+    var classSpread: [String: Double]?
+    /// With `isolate.max_ratio` only.
+    var adaptive: Adaptive?
+    /// Present when the training set carries the poison ground truth.
+    var precision: Double?
+    var recall: Double?
+
+    struct Adaptive: Codable, Sendable {
+        var minRatio: Double
+        var maxRatio: Double
+        var boundaryLoss: Double?
+        var mixtureLogLoss: Mixture?
+        enum CodingKeys: String, CodingKey {
+            case minRatio = "min_ratio", maxRatio = "max_ratio", boundaryLoss = "boundary_loss", mixtureLogLoss = "mixture_log_loss"
+        }
+    }
+
+    /// The two-component mixture on the target label's log-losses.
+    struct Mixture: Codable, Sendable {
+        var lowMean: Double, lowStd: Double, highMean: Double, highStd: Double, lowWeight: Double
+        enum CodingKeys: String, CodingKey {
+            case lowMean = "low_mean", lowStd = "low_std", highMean = "high_mean", highStd = "high_std", lowWeight = "low_weight"
+        }
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case ratio, count, strategy, granularity, precision, recall, adaptive
+        case inferredTarget = "inferred_target", givenTarget = "given_target", targetStatistic = "target_statistic"
+        case classSeparation = "class_separation", classModeGap = "class_mode_gap", classSpread = "class_spread"
+    }
+
+    /// The per-label values of one statistic.
+    func scores(_ s: TargetStatistic) -> [String: Double]? {
+        switch s {
+        case .separation: return classSeparation
+        case .modeGap: return classModeGap
+        case .spread: return classSpread
+        }
+    }
+
+    mutating func setScores(_ s: TargetStatistic, _ v: [String: Double]) {
+        switch s {
+        case .separation: classSeparation = v
+        case .modeGap: classModeGap = v
+        case .spread: classSpread = v
+        }
+    }
+}

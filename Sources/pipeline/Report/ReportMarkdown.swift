@@ -1,0 +1,91 @@
+import ABLNet
+import Foundation
+import Sanitizer
+
+/// `report.md`, the log's one-line summary and the label-count sentence, from a `RunReport`.
+enum ReportMarkdown {
+    static func pct(_ v: Double?) -> String { Percent.text(v) }
+
+    static func oneLine(_ r: RunReport) -> String {
+        "no defense CA \(pct(r.models.noDefense.ca)) ASR \(pct(r.models.noDefense.asr)); ABL CA \(pct(r.models.abl.ca)) ASR \(pct(r.models.abl.asr)); isolation precision \(pct(r.isolation.precision))"
+    }
+
+    /// One plain-text sentence on the label counts (the second, independent hint of `LabelBalance`:
+    /// dirty-label poisoning inflates its target label), for the Markdown and the HTML report.
+    static func labelCountLine(_ r: RunReport) -> String? {
+        guard let b = r.labelBalance, b.largest < b.counts.count else { return nil }
+        var s = String(format: "Label counts: the largest label, %d (%@), holds %d training samples, %.2f times the median label's %.0f", b.largest,
+                       b.largestName, b.counts[b.largest], b.excess, b.median)
+        if b.flagged {
+            s += "; dirty-label poisoning inflates its target this way"
+            if let t = r.isolation.inferredTarget, t != b.largest {
+                s += String(format: ". It is not the inferred target (%d): if the source was balanced, review label %d as the possible target", t, b.largest)
+            }
+        }
+        return s + "."
+    }
+
+    /// The isolation sentence's target part and, for an inferred target that barely beats the
+    /// runner-up, the ratio of their statistics.
+    static func targetClause(_ i: IsolationRecord) -> (text: String, closeCall: Double?) {
+        if let t = i.givenTarget { return (", target \(t) given by the manifest", nil) }
+        guard let t = i.inferredTarget else { return ("", nil) }
+        var s = ", inferred target \(t)"
+        var closeCall: Double? = nil
+        if let st = i.targetStatistic, let statistic = TargetStatistic(rawValue: st), let scores = i.scores(statistic) {
+            // the statistic of the target and of the runner-up, so a reader sees how clear the choice was
+            let ranked = scores.sorted { $0.value != $1.value ? $0.value > $1.value : $0.key < $1.key }
+            s += String(format: " by %@ (%.2f", st, scores[String(t)] ?? 0)
+            if let next = ranked.first(where: { $0.key != String(t) }) {
+                s += String(format: "; next label %@, %.2f", next.key, next.value)
+                closeCall = IsolateStage.closeCallMargin(scores[String(t)] ?? 0, next.value)
+            }
+            s += ")"
+        }
+        return (s, closeCall)
+    }
+
+    /// The Markdown summary: the model table, isolation, attack and stage times.
+    static func render(_ r: RunReport) -> String {
+        var s = "# \(r.title)\n\n"
+        let a = r.attack
+        s += "Attack: **\(a.name)** (\(a.labelKind)-label, \(a.mode), target \(a.target) `\(a.targetName)`), "
+        s += "\(a.poisoned) of \(a.trainCount) training images poisoned (rate \(a.rate) of the \(a.rateCounts)).\n\n"
+        if let d = a.details, !d.isEmpty {
+            s += "Attack details: " + d.keys.sorted().map { "\($0) \(d[$0]?.canonical ?? "")" }.joined(separator: "; ") + ".\n\n"
+        }
+        s += "| model | CA | CA-nt | ASR | RA | DER |\n|---|---|---|---|---|---|\n"
+        for (label, m) in r.models.rows {
+            s += "| \(label) | \(pct(m.ca)) | \(pct(m.caNT)) | \(pct(m.asr)) | \(pct(m.ra)) | \(m.der.map { pct($0) } ?? "") |\n"
+        }
+        s += "\n" + isolationSentence(r.isolation)
+        if let line = labelCountLine(r) { s += line + "\n" }
+        s += "Unlearning mode: \(r.unlearning.mode)"
+        if let st = r.unlearning.ascentStopped { s += ", ascent stopped by the rule at epoch \(st.epoch) step \(st.step)" }
+        s += ".\n\n| stage | wall time |\n|---|---|\n"
+        for (k, v) in r.stages.sorted(by: { $0.key < $1.key }) {
+            s += "| \(k) | \(String(format: "%.1f s", v.durationS)) |\n"
+        }
+        let v = r.versions
+        s += "\nabl \(v.abl) (commit \(v.commit)\(v.localChanges ? " + local changes" : "")) on \(v.cpu)"
+        if !v.cpuFeatures.isEmpty { s += " (" + v.cpuFeatures.joined(separator: " ") + ")" }
+        s += ".\n"
+        return s
+    }
+
+    /// The isolation line (and the close-call warning under it).
+    static func isolationSentence(_ i: IsolationRecord) -> String {
+        var s = "Isolation: \(i.count) samples (p = \(i.ratio), \(i.strategy), LGA \(i.granularity)"
+        let target = targetClause(i)
+        s += target.text
+        if let a = i.adaptive {
+            s += ", adaptive count between \(a.minRatio) and \(a.maxRatio) of the set"
+            if let b = a.boundaryLoss { s += String(format: ", loss boundary %.4g", b) }
+        }
+        s += "): precision \(pct(i.precision)), recall \(pct(i.recall)).\n"
+        if let margin = target.closeCall {
+            s += String(format: "**Close call:** the inferred target's statistic is only %.2f times the runner-up's; check the per-label statistics in isolation.json and the contact sheet before trusting the isolated set.\n", margin)
+        }
+        return s
+    }
+}
