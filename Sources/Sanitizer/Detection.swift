@@ -19,6 +19,22 @@ import Foundation
 /// excess is at least `minExcess` (so the slight generalisation gap of a large set is not taken
 /// for a backdoor).
 public enum Detection {
+    /// Whether the isolate stage judges the training set before isolating.
+    public enum Mode: String, Sendable, CaseIterable, Codable {
+        /// Against each label's test samples (the test set must be clean and hold the labels).
+        case testReference = "test-reference"
+        /// No verdict: isolation always runs, its target chosen by the loss statistics.
+        case off
+    }
+
+    /// What isolation does when the verdict is "no backdoor".
+    public enum WhenClean: String, Sendable, CaseIterable, Codable {
+        /// Nothing is isolated, and unlearning trains an ordinary model: ABL on clean data costs nothing.
+        case isolateNothing = "isolate-nothing"
+        /// Isolate as without a verdict (the loss statistics choose the target label).
+        case isolateAnyway = "isolate-anyway"
+    }
+
     /// The knobs of the decision; `default` is the calibrated rule (docs/DETECTION.md).
     public struct Rule: Sendable, Equatable, Codable {
         /// The chance that a clean set is judged backdoored, by the asymptotic bound (over all labels).

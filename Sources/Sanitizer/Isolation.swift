@@ -44,6 +44,11 @@ public enum Isolation {
         public var inferredTarget: Int?
         /// Whether `inferredTarget` was given by the caller (`knownTarget`) rather than inferred.
         public var targetGiven = false
+        /// Whether `inferredTarget` is the label a detection verdict named (rather than the one
+        /// the loss statistics chose).
+        public var targetFromVerdict = false
+        /// Whether a "no backdoor" verdict left the isolated set empty.
+        public var skippedAsClean = false
         /// Per class, log(median loss / 5th-percentile loss) (target-aware only).
         public var classSpread: [Int: Double] = [:]
         /// Per class, the gap between the modes of its log-loss mixture (target-aware only).
@@ -68,7 +73,7 @@ public enum Isolation {
         /// chose it, and that value (ties go to the lowest label): how clear the choice was.
         /// Nil for a given target: no choice was made.
         public var runnerUp: (label: Int, score: Double)? {
-            guard let t = inferredTarget, let st = targetStatistic, !targetGiven else { return nil }
+            guard let t = inferredTarget, let st = targetStatistic, !targetGiven, !targetFromVerdict else { return nil }
             return Isolation.top(scores(for: st).filter { $0.key != t })
         }
     }
@@ -124,8 +129,33 @@ public enum Isolation {
     /// mixture fitted to that label's log-losses (`LossMixture`), at least `ratio` and at most
     /// `maxRatio` of the training set. A `knownTarget` (target-aware only) is isolated instead of
     /// the inferred label; the per-label statistics are computed all the same.
+    ///
+    /// A detection `verdict` comes first: "no backdoor" isolates nothing (unless `whenClean` says
+    /// otherwise); a found backdoor's target is the label target-aware isolation takes, unless
+    /// `knownTarget` is given.
     public static func select(losses: [Float], labels: [Int], ratio: Double, strategy: IsolationStrategy, maxRatio: Double? = nil,
-                              targetStatistic: TargetStatistic = .separation, knownTarget: Int? = nil) -> Selection {
+                              targetStatistic: TargetStatistic = .separation, knownTarget: Int? = nil,
+                              verdict: Detection.Verdict? = nil, whenClean: Detection.WhenClean = .isolateNothing) -> Selection {
+        if let v = verdict, !v.backdoor, whenClean == .isolateNothing {
+            var sel = Selection(indices: [], inferredTarget: nil)
+            sel.skippedAsClean = true
+            if strategy == .targetAware {
+                // the statistics are still worth recording: they show what isolation would have taken
+                let (gap, separation, _) = classMixtures(losses: losses, labels: labels)
+                sel.classSpread = classSpread(losses: losses, labels: labels)
+                sel.classModeGap = gap
+                sel.classSeparation = separation
+                sel.targetStatistic = targetStatistic
+            }
+            return sel
+        }
+        if knownTarget == nil, strategy == .targetAware, let t = verdict?.target {
+            var sel = select(losses: losses, labels: labels, ratio: ratio, strategy: strategy, maxRatio: maxRatio,
+                             targetStatistic: targetStatistic, knownTarget: t)
+            sel.targetGiven = false
+            sel.targetFromVerdict = true
+            return sel
+        }
         let k = count(ratio: ratio, of: losses.count)
         let ranked = ranking(losses)
         switch strategy {

@@ -16,8 +16,8 @@ enum T {
 
     static func write(_ bytes: [UInt8], _ path: String) { XCTAssertTrue(FileManager.default.createFile(atPath: path, contents: Data(bytes)), "could not write \(path)") }
 
-    /// A small IDX dataset (train 30, test 10, 6x6, 3 classes); returns the dataset section.
-    static func idxSection(in dir: String) -> JSON {
+    /// A small IDX dataset (train 30, test 10 by default, 6x6, 3 classes); returns the dataset section.
+    static func idxSection(in dir: String, train: Int = 30, test: Int = 10) -> JSON {
         func images(_ n: Int) -> [UInt8] {
             var b: [UInt8] = [0, 0, 8, 3] + be32(n) + be32(6) + be32(6)
             for i in 0..<(n * 36) { b.append(UInt8((i * 5) & 255)) }
@@ -25,8 +25,8 @@ enum T {
         }
         func labels(_ n: Int) -> [UInt8] { [0, 0, 8, 1] + be32(n) + (0..<n).map { UInt8($0 % 3) } }
         if !FileManager.default.fileExists(atPath: dir + "/tr-img") { // written once per folder
-            write(images(30), dir + "/tr-img"); write(labels(30), dir + "/tr-lab")
-            write(images(10), dir + "/te-img"); write(labels(10), dir + "/te-lab")
+            write(images(train), dir + "/tr-img"); write(labels(train), dir + "/tr-lab")
+            write(images(test), dir + "/te-img"); write(labels(test), dir + "/te-lab")
         }
         return .object(["format": .string("idx"), "train_images": .string(dir + "/tr-img"), "train_labels": .string(dir + "/tr-lab"),
                         "test_images": .string(dir + "/te-img"), "test_labels": .string(dir + "/te-lab")])

@@ -106,6 +106,13 @@ struct IsolateConfig: Decodable, Sendable {
     let targetStatistic: TargetStatistic
     let maxRatio: Double?
     let target: Int?
+    let detection: Detection.Mode
+    let whenClean: Detection.WhenClean
+    let falsePositiveRate: Double
+    let minExcess: Double
+
+    /// The decision rule of the detection verdict.
+    var detectionRule: Detection.Rule { Detection.Rule(falsePositiveRate: falsePositiveRate, minExcess: minExcess) }
 }
 
 struct ExportConfig: Decodable, Sendable {

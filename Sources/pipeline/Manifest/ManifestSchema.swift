@@ -148,6 +148,14 @@ enum ManifestSchema {
             .optional("target", .integer, default: nil,
                       "target-aware only: the target label when it is known or suspected (a benchmark, or an auditor following the report's label-count line); the statistics are still computed and reported, but this label is isolated; absent: inferred",
                       [.range(0, nil)]),
+            .optional("detection", .choices(Detection.Mode.self), default: .string("test-reference"),
+                      "test-reference: before isolating, judge whether the training set holds a backdoor by comparing each label's training losses with its test losses (docs/DETECTION.md); a found backdoor's label is the target target-aware isolation takes; off: no verdict, the loss statistics choose the target and isolation always runs. Without at least 3 labels having 20 training and 10 test samples there is no verdict"),
+            .optional("when_clean", .choices(Detection.WhenClean.self), default: .string("isolate-nothing"),
+                      "what a \"no backdoor\" verdict does: isolate-nothing (unlearning then trains an ordinary model) or isolate-anyway (isolate as with detection off)"),
+            .optional("false_positive_rate", .number, default: .number(1e-4),
+                      "the chance the verdict calls a clean training set backdoored (Smirnov's bound, over all labels)", [.range(0, 0.5, openLo: true)]),
+            .optional("min_excess", .number, default: .number(0.05),
+                      "the least excess share of a label's training samples below a loss, over its test samples, that counts as a backdoor", [.range(0, 1, openHi: true)]),
         ],
         checks: [{ i in
             var issues: [ManifestIssue] = []

@@ -21,6 +21,10 @@ struct IsolationRecord: Codable, Sendable {
     /// Present when the training set carries the poison ground truth.
     var precision: Double?
     var recall: Double?
+    /// The verdict on the training set (absent with `isolate.detection` off).
+    var detection: DetectionRecord?
+    /// Whether the target was named by the verdict (true) or by the loss statistics.
+    var targetFromDetection: Bool?
 
     struct Adaptive: Codable, Sendable {
         var minRatio: Double
@@ -41,7 +45,8 @@ struct IsolationRecord: Codable, Sendable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case ratio, count, strategy, granularity, precision, recall, adaptive
+        case ratio, count, strategy, granularity, precision, recall, adaptive, detection
+        case targetFromDetection = "target_from_detection"
         case inferredTarget = "inferred_target", givenTarget = "given_target", targetStatistic = "target_statistic"
         case classSeparation = "class_separation", classModeGap = "class_mode_gap", classSpread = "class_spread"
     }

@@ -80,6 +80,11 @@ enum HTMLReport {
         }
         h += "</table>"
         let iso = r.isolation
+        if let v = ReportMarkdown.verdictSentence(r) {
+            // the Markdown bold marks become HTML
+            let parts = SVGChart.esc(v).components(separatedBy: "**")
+            h += "<p id=\"verdict\">" + parts.enumerated().map { $0.offset % 2 == 1 ? "<strong>\($0.element)</strong>" : $0.element }.joined() + "</p>"
+        }
         h += "<p>Isolation: \(iso.count) samples (p = \(iso.ratio), \(SVGChart.esc(iso.strategy))\(iso.givenTarget.map { ", target \($0) given by the manifest" } ?? "")\(iso.inferredTarget.map { t in ", inferred target \(t)" + (iso.targetStatistic.map { " by " + SVGChart.esc($0) } ?? "") } ?? "")), precision \(pct(iso.precision)), recall \(pct(iso.recall)).</p>"
         if let line = ReportMarkdown.labelCountLine(r) { h += "<p>\(SVGChart.esc(line))</p>" }
 

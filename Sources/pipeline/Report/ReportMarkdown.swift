@@ -30,6 +30,7 @@ enum ReportMarkdown {
     static func targetClause(_ i: IsolationRecord) -> (text: String, closeCall: Double?) {
         if let t = i.givenTarget { return (", target \(t) given by the manifest", nil) }
         guard let t = i.inferredTarget else { return ("", nil) }
+        if i.targetFromDetection == true { return (", target \(t) named by the detection verdict", nil) }
         var s = ", inferred target \(t)"
         var closeCall: Double? = nil
         if let st = i.targetStatistic, let statistic = TargetStatistic(rawValue: st), let scores = i.scores(statistic) {
@@ -45,9 +46,28 @@ enum ReportMarkdown {
         return (s, closeCall)
     }
 
-    /// The Markdown summary: the model table, isolation, attack and stage times.
+    /// The verdict in plain words, for the top of report.md and report.html (nil without one).
+    static func verdictSentence(_ r: RunReport) -> String? {
+        guard let d = r.detection else { return nil }
+        func name(_ c: Int) -> String { String(c) }
+        func share(_ e: DetectionRecord.Row) -> String {
+            String(format: "%.1f %% of its training samples have a loss below %.3g, against %.1f %% of its test samples", e.trainShareBelow * 100, e.atLoss, e.testShareBelow * 100)
+        }
+        let p = d.familyPValue.map { String(format: "p = %.2g over %d labels", $0, d.labels.count) } ?? ""
+        switch (d.backdoor, d.target, d.strongest) {
+        case (true?, let t?, let e?):
+            return "**Verdict: backdoor found**, target label \(name(t)): \(share(e)) (\(p)). Isolation: \(d.action)."
+        case (false?, _, let e?):
+            return "**Verdict: no backdoor found.** No label has more very-low-loss training samples than its test samples explain; the largest excess is label \(name(e.label)), where \(share(e)) (\(p); a backdoor needs p <= \(String(format: "%.2g", d.falsePositiveRate)) and an excess of \(String(format: "%.0f", d.minExcess * 100)) points). Isolation: \(d.action)."
+        default:
+            return "**No verdict:** the test set has too few samples per label to judge the training set against. Isolation: \(d.action)."
+        }
+    }
+
+    /// The Markdown summary: the verdict, the model table, isolation, attack and stage times.
     static func render(_ r: RunReport) -> String {
         var s = "# \(r.title)\n\n"
+        if let v = verdictSentence(r) { s += v + "\n\n" }
         let a = r.attack
         s += "Attack: **\(a.name)** (\(a.labelKind)-label, \(a.mode), target \(a.target) `\(a.targetName)`), "
         s += "\(a.poisoned) of \(a.trainCount) training images poisoned (rate \(a.rate) of the \(a.rateCounts)).\n\n"

@@ -14,6 +14,8 @@ struct RunReport: Codable, Sendable {
     var attack: AttackRecord<SurrogateSummary>
     var models: Models
     var isolation: IsolationRecord
+    /// The verdict on the training set (isolation.json's `detection`; absent with detection off).
+    var detection: DetectionRecord?
     var labelBalance: LabelBalanceSummary?
     var curves: [String: [CurvePoint]]
     var stages: [String: StageSummary]
@@ -22,7 +24,7 @@ struct RunReport: Codable, Sendable {
     var parameters: JSON
 
     enum CodingKeys: String, CodingKey {
-        case format, run, title, versions, digests, attack, models, isolation, curves, stages, unlearning, parameters
+        case format, run, title, versions, digests, attack, models, isolation, detection, curves, stages, unlearning, parameters
         case formatVersion = "format_version", labelBalance = "label_balance"
     }
 

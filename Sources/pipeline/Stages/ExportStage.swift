@@ -57,6 +57,7 @@ struct ExportStage: Stage {
         let sheet = ContactSheet.render(train, indices: isolated, columns: 20)
         try PNGCodec.write(pixels: sheet.pixels, width: sheet.width, height: sheet.height, channels: 3, to: folder + "/contact_sheet.png")
         let iso = try JSON.parse(bytes: [UInt8](FileManager.default.contents(atPath: ctx.upstreamFolder("isolate") + "/isolation.json") ?? Data()))
+        let record = try OutputFile.read(IsolationRecord.self, from: ctx.upstreamFolder("isolate") + "/isolation.json")
         try AtomicFile.write(Data(JSON.object(["run": .string(m.name), "isolation": iso, "samples": .array(rows)]).pretty.utf8), to: folder + "/isolated.json")
         let readme = """
         Isolated samples of run "\(m.name)" (Anti-Backdoor Learning, stage 1)
@@ -65,9 +66,8 @@ struct ExportStage: Stage {
         \(m.config.isolate.epochs) epochs with local gradient ascent (LGA, gamma \
         \(JSON.formatNumber(m.config.isolate.gamma))), which keeps clean samples' losses near gamma while \
         backdoored samples, learned much faster, fall far below it. Every training sample's loss was \
-        then computed, and the fraction \(JSON.formatNumber(m.config.isolate.ratio)) with the lowest loss \
-        (strategy: \(m.config.isolate.strategy.rawValue)) is listed here, lowest loss first. \
-        A low rank means most suspicious.
+        then computed. \(ExportStage.howChosen(record, trainCount: train.count, classNames: ds.classNames))
+        The samples are listed lowest loss first: a low rank means most suspicious.
 
         Files
           isolated.csv   one row per sample: rank, index (in the training set as ingested), id,

@@ -12,7 +12,8 @@ struct IsolateStage: Stage {
     /// the volatile timing.json; 4: `target_statistic` (mode gap by default), `class_mode_gap`;
     /// 5: the separation statistic (the new default), `class_separation`; `given_target` with
     /// `isolate.target` (a new optional key, so existing manifests keep their cache keys);
-    /// 6: test_losses.npy (the isolation model's losses on the clean test set).
+    /// 6: test_losses.npy (the isolation model's losses on the clean test set) and the
+    /// detection verdict (`isolate.detection`).
     let formatVersion = 6
     /// Below this ratio of the target's statistic to the runner-up's, the log and report.md call
     /// the inferred target a close call (full-scale Blend: 1.14, a right call; docs/RESULTS.md).
@@ -55,9 +56,12 @@ struct IsolateStage: Stage {
         if losses.contains(where: { !$0.isFinite }) { throw TrainingError.diverged(stage: name, epoch: epochs) }
         let ratio = s.ratio
         let maxRatio = s.maxRatio
+        let testLosses = try Evaluation.losses(net, data.dataset.test)
+        let verdict = IsolateStage.verdict(s, losses: losses, labels: train.labels, testLosses: testLosses, testLabels: data.dataset.test.labels,
+                                           classNames: data.dataset.classNames, log: ctx.log)
         let sel = Isolation.select(losses: losses, labels: train.labels, ratio: ratio,
                                    strategy: s.strategy, maxRatio: maxRatio,
-                                   targetStatistic: s.targetStatistic, knownTarget: s.target)
+                                   targetStatistic: s.targetStatistic, knownTarget: s.target, verdict: verdict, whenClean: s.whenClean)
         let effective = TrainingSupport.round4(Double(sel.indices.count) / Double(max(1, train.count)))
         var info = IsolationRecord(ratio: maxRatio == nil ? ratio : effective, count: sel.indices.count,
                                    strategy: s.strategy.rawValue, granularity: granularity.rawValue)
@@ -71,7 +75,14 @@ struct IsolateStage: Stage {
             info.adaptive = a
             ctx.log(String(format: "adaptive isolation: %d samples (%.2f%% of the training set)", sel.indices.count, effective * 100))
         }
-        if let t = sel.inferredTarget, let st = sel.targetStatistic {
+        if s.detection != .off {
+            info.detection = DetectionRecord(verdict, rule: s.detectionRule, action: IsolateStage.action(sel, verdict: verdict, whenClean: s.whenClean))
+        }
+        if sel.targetFromVerdict, let t = sel.inferredTarget {
+            info.inferredTarget = t
+            info.targetFromDetection = true
+            ctx.log("target-aware isolation: label \(t), named by the detection verdict")
+        } else if let t = sel.inferredTarget, let st = sel.targetStatistic {
             let mine = sel.scores(for: st)[t] ?? 0
             if sel.targetGiven {
                 // the statistic's own choice is still worth a line: it tells whether inference would have found it
@@ -93,7 +104,7 @@ struct IsolateStage: Stage {
         for st in TargetStatistic.allCases where !sel.scores(for: st).isEmpty {
             info.setScores(st, Dictionary(uniqueKeysWithValues: sel.scores(for: st).map { (String($0.key), ($0.value * 1000).rounded() / 1000) }))
         }
-        if let p = train.poison {
+        if let p = train.poison, !sel.indices.isEmpty {
             let pr = Metrics.isolationPrecisionRecall(isolated: sel.indices, poisoned: p.poisoned)
             info.precision = TrainingSupport.round4(pr.precision)
             info.recall = TrainingSupport.round4(pr.recall)
@@ -101,7 +112,7 @@ struct IsolateStage: Stage {
         }
         try SafeTensors.save(net, to: ctx.workFolder + "/model.safetensors", metadata: ["stage": name])
         try NPY.write(float32: losses, to: ctx.workFolder + "/losses.npy")
-        try NPY.write(float32: try Evaluation.losses(net, data.dataset.test), to: ctx.workFolder + "/test_losses.npy")
+        try NPY.write(float32: testLosses, to: ctx.workFolder + "/test_losses.npy")
         try NPY.write(int64: sel.indices, to: ctx.workFolder + "/isolated.npy")
         try OutputFile.write(info, to: ctx.workFolder + "/isolation.json")
         try TrainingSupport.writeTiming(ctx, seconds)

@@ -80,7 +80,7 @@ struct ReportStage: Stage {
         if withClean { modelDigests["clean"] = digest("clean", "model.safetensors") }
         if withSurrogate { modelDigests["surrogate"] = digest("surrogate", "model.safetensors") }
         let poisoned = try DatasetStore.read(from: ctx.upstreamFolder("poison"))
-        return RunReport(
+        var report = RunReport(
             run: m.name, title: m.config.report.title ?? m.name,
             versions: .current,
             digests: .init(poisonedTrainImages: digest("poison", "train_images.npy"), poisonedTrainLabels: digest("poison", "train_labels.npy"),
@@ -93,5 +93,7 @@ struct ReportStage: Stage {
             curves: curves, stages: stages,
             unlearning: .init(mode: m.config.unlearn.mode.rawValue, isolatedAccuracy: abl.isolatedAccuracy, ascentStopped: abl.ascentStopped ?? nil),
             parameters: m.resolved)
+        report.detection = report.isolation.detection
+        return report
     }
 }

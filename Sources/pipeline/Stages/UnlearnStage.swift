@@ -33,7 +33,9 @@ struct UnlearnStage: Stage {
         var curve: [CurvePoint] = []
         var seconds: [Double] = []
         let ftEpochs = s.finetuneEpochs, ftLR = Float(s.finetuneLr), drop = s.finetuneLrDrop
-        let joint = s.mode == .joint
+        // nothing isolated (a "no backdoor" verdict): the stage fine-tunes an ordinary model
+        let joint = s.mode == .joint && !isolated.isEmpty
+        if isolated.isEmpty { ctx.log("nothing was isolated: fine-tuning on the whole training set, without unlearning") }
         let unlearnObjective = s.unlearning
         let ftAug = TrainingSupport.augmentation(s.finetuneAugment)
         if ftEpochs > 0 {
@@ -57,22 +59,22 @@ struct UnlearnStage: Stage {
         let ulEpochs = s.epochs, ulLR = Float(s.lr)
         let stopAt = s.stopIsolatedAccuracy
         let isoSplit = train.subset(isolated)
-        func isolatedAccuracy() throws -> Double {
-            Metrics.cleanAccuracy(predictions: try Evaluation.predict(net, isoSplit), labels: isoSplit.labels)
+        func isolatedAccuracy() throws -> Double? {
+            isolated.isEmpty ? nil : Metrics.cleanAccuracy(predictions: try Evaluation.predict(net, isoSplit), labels: isoSplit.labels)
         }
         var stoppedAt: AscentStop? = nil
-        if ulEpochs > 0 {
+        if ulEpochs > 0 && !isolated.isEmpty {
             net.freezeBatchNormStatistics(s.freezeBn)
             defer { net.freezeBatchNormStatistics(false) }
             var stop = false
-            if let t = stopAt, try isolatedAccuracy() <= t { stop = true; stoppedAt = AscentStop(epoch: 0, step: 0) }
+            if let t = stopAt, let a = try isolatedAccuracy(), a <= t { stop = true; stoppedAt = AscentStop(epoch: 0, step: 0) }
             var e = 1
             while e <= ulEpochs && !stop {
                 let t0 = Date()
                 let loss = try trainer.epoch(train, indices: isolated, objective: unlearnObjective, lr: ulLR, augment: TrainingSupport.augmentation(s.augment),
                                              shuffle: true, stage: "unlearn (ascent)", epoch: e) { step, _ in
-                    guard let t = stopAt else { return true }
-                    if try isolatedAccuracy() <= t {
+                    guard let t = stopAt, let a = try isolatedAccuracy() else { return true }
+                    if a <= t {
                         stop = true
                         stoppedAt = AscentStop(epoch: e, step: step)
                         return false
@@ -88,6 +90,6 @@ struct UnlearnStage: Stage {
         try SafeTensors.save(net, to: ctx.workFolder + "/model.safetensors", metadata: ["stage": name])
         try TrainingSupport.writeTiming(ctx, seconds)
         try TrainingSupport.writeMetrics(ctx, TrainingMetrics(curve: curve, final: Scores(try data.score(net)),
-                                                              isolatedAccuracy: TrainingSupport.round4(try isolatedAccuracy()), ascentStopped: .some(stoppedAt)))
+                                                              isolatedAccuracy: try isolatedAccuracy().map(TrainingSupport.round4), ascentStopped: .some(stoppedAt)))
     }
 }
