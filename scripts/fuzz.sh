@@ -26,6 +26,8 @@ shm=/dev/shm
 [ -d "$shm" ] && [ -w "$shm" ] || shm=${TMPDIR:-/tmp}
 export ABL_FUZZ_SCRATCH=$(mktemp -d -p "$shm" abl-fuzz.XXXXXX)
 trap 'rm -rf "$ABL_FUZZ_SCRATCH"' EXIT
+# Swift's own crash reporter would race ASan's: libFuzzer reports the trap itself.
+export SWIFT_BACKTRACE=enable=no
 failed=()
 for t in "${targets[@]}"; do
   bin="$scratch/debug/fuzz-$t"
@@ -40,7 +42,7 @@ for t in "${targets[@]}"; do
   else
     failed+=("$t")
     echo "fuzz-$t: FAILED" >&2
-    grep -E "^==[0-9]+==ERROR|^SUMMARY|Fatal error|deadly signal|timeout|out-of-memory" "$log" | head -5 >&2 || true
+    grep -E "^==[0-9]+==ERROR|^SUMMARY|Swift runtime failure|Fatal error|deadly signal|timeout|out-of-memory" "$log" | head -5 >&2 || true
     grep -o "Test unit written to .*" "$log" | sed 's/Test unit written to /  crashing input: /' >&2 || true
     echo "  full log: $log" >&2
   fi
