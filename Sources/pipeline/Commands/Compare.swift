@@ -37,8 +37,8 @@ struct Compare: ParsableCommand {
             var reports: [(String, JSON)] = []
             for r in runs {
                 let path = r + "/report/report.json"
-                guard let d = FileManager.default.contents(atPath: path) else { throw StageError.runFolder("\(path): no report (run the manifest first)") }
-                reports.append(((r as NSString).lastPathComponent, try JSON.parse(bytes: [UInt8](d))))
+                guard let d = try? InputFile.read(path, limit: 256 << 20) else { throw StageError.runFolder("\(path): no report (run the manifest first)") }
+                reports.append(((r as NSString).lastPathComponent, try JSON.parse(bytes: d)))
             }
             let t = Compare.table(reports)
             print(t, terminator: "")

@@ -33,8 +33,8 @@ struct ReportStage: Stage {
 
     func read(_ ctx: StageContext, _ stage: String, _ file: String) throws -> JSON {
         let path = ctx.upstreamFolder(stage) + "/" + file
-        guard let d = FileManager.default.contents(atPath: path) else { throw StageError.failed(stage: name, reason: "\(path): missing") }
-        return try JSON.parse(bytes: [UInt8](d))
+        guard let d = try? InputFile.read(path) else { throw StageError.failed(stage: name, reason: "\(path): missing") }
+        return try JSON.parse(bytes: d)
     }
 
     func run(_ ctx: StageContext) throws {

@@ -13,7 +13,7 @@ struct PoisonedRun {
 
     static func load(_ ctx: StageContext) throws -> PoisonedRun {
         let folder = ctx.upstreamFolder("poison")
-        let attack = try JSON.parse(bytes: [UInt8](FileManager.default.contents(atPath: folder + "/attack.json") ?? Data()))
+        let attack = try JSON.parse(bytes: (try? InputFile.read(folder + "/attack.json")) ?? [])
         return PoisonedRun(dataset: try DatasetStore.read(from: folder),
                            triggered: try DatasetStore.readSplit(name: "triggered_test", from: folder), attack: attack)
     }
