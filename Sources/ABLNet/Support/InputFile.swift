@@ -63,7 +63,7 @@ public enum InputFile {
         case S_IFBLK: return "block device"
         case S_IFIFO: return "FIFO (named pipe)"
         case S_IFSOCK: return "socket"
-        case S_IFLNK: return "dangling symbolic link"
+        case S_IFLNK: return "symbolic link"
         default: return "special file"
         }
     }
@@ -76,7 +76,7 @@ public enum InputFile {
         guard stat(path, &before) == 0 else {
             let code = errno
             var l = stat()
-            if code == ENOENT, lstat(path, &l) == 0 { throw InputFileError.notRegular(path: path, kind: kind(S_IFLNK), target: linkTarget(path)) }
+            if code == ENOENT, lstat(path, &l) == 0 { throw InputFileError.notRegular(path: path, kind: "dangling symbolic link", target: linkTarget(path)) }
             if code == ENOENT { throw InputFileError.missing(path: path) }
             throw InputFileError.unreadable(path: path, reason: String(cString: strerror(code)))
         }
