@@ -83,4 +83,20 @@ final class CommandLineTests: XCTestCase {
         XCTAssertTrue(b.err.contains("trains no surrogate"), b.err)
         XCTAssertFalse(FileManager.default.fileExists(atPath: plain + "/run/poison"), "refused before running any stage")
     }
+
+    func testBadInputExitsNonZeroWithTheKeyOrFileNamedNeverATrap() throws {
+        let dir = T.tempFolder()
+        T.write(Array("mine".utf8), dir + "/taken")
+        T.writeManifest(T.manifest(dir, extra: ["output": .string(dir + "/taken")]), dir + "/m.json")
+        let taken = try run(["run", dir + "/m.json"])
+        XCTAssertEqual(taken.code, 2, "refused by validation")
+        XCTAssertTrue(taken.err.contains("output: must not be an existing file") && !taken.err.contains("NSCocoaErrorDomain"), taken.err)
+        XCTAssertEqual(FileManager.default.contents(atPath: dir + "/taken"), Data("mine".utf8))
+        // An IDX header whose dimensions are 0xFFFFFFFF.
+        T.writeManifest(T.manifest(dir), dir + "/m.json")
+        T.write([0, 0, 8, 3] + [UInt8](repeating: 0xFF, count: 12) + [7], dir + "/tr-img")
+        let huge = try run(["run", dir + "/m.json"])
+        XCTAssertEqual(huge.code, 1, huge.err)
+        XCTAssertTrue(huge.err.contains(dir + "/tr-img") && huge.err.contains("overflows"), huge.err)
+    }
 }

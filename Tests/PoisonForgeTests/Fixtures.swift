@@ -25,6 +25,10 @@ enum Fixtures {
 
     static func write(_ bytes: [UInt8], to path: String) { XCTAssertTrue(FileManager.default.createFile(atPath: path, contents: Data(bytes)), "could not write \(path)") }
 
+    static func crc32(_ bytes: [UInt8]) -> UInt {
+        bytes.withUnsafeBufferPointer { CZlib.crc32(0, $0.baseAddress, UInt32($0.count)) }
+    }
+
     static func writeGzip(_ bytes: [UInt8], to path: String) {
         let f = gzopen(path, "wb")!
         _ = bytes.withUnsafeBytes { gzwrite(f, $0.baseAddress, UInt32($0.count)) }

@@ -59,55 +59,43 @@ public enum SafeTensors {
 
     /// The `__metadata__` of a file (architecture, input channels, classes...), header validated.
     public static func metadata(at path: String) throws -> [String: String] {
-        let (header, _, _) = try readHeader(path)
-        return header["__metadata__"]?.objectValue?.compactMapValues(\.stringValue) ?? [:]
+        try SafeTensorsHeader(path: path, maxHeaderBytes: maxHeaderBytes).metadata
     }
 
-    private static func readHeader(_ path: String) throws -> ([String: JSON], Data, Int) {
-        func bad(_ r: String) -> ABLNetError { .checkpoint(path: path, reason: r) }
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw bad(FileManager.default.fileExists(atPath: path) ? "cannot read the file" : "no such file")
-        }
-        guard data.count >= 8 else { throw bad("not a safetensors file (shorter than 8 bytes)") }
-        let len = data.withUnsafeBytes { UInt64(littleEndian: $0.loadUnaligned(as: UInt64.self)) }
-        guard len <= UInt64(maxHeaderBytes) else { throw bad("header length \(len) exceeds \(maxHeaderBytes) bytes") }
-        guard 8 + Int(len) <= data.count else { throw bad("header length \(len) runs past the end of the file (\(data.count) bytes)") }
-        let json: JSON
-        do { json = try JSON.parse(bytes: [UInt8](data[8..<(8 + Int(len))])) } catch { throw bad("header is not valid JSON: \(error)") }
-        guard let header = json.objectValue else { throw bad("header is not a JSON object") }
-        return (header, data, 8 + Int(len))
-    }
-
-    /// Loads a checkpoint into `net`, checking every tensor's name, dtype, shape and offsets
-    /// against the model; any missing, unexpected or malformed entry is an error and leaves the
-    /// network unchanged.
+    /// Loads a checkpoint into `net`. The file's format is checked first (errors say what is
+    /// wrong with the file: `ABLNetError.checkpointFormat`), then every tensor's name, dtype and
+    /// shape against the model (`ABLNetError.checkpoint`), then the values: weights must be
+    /// finite and running variances non-negative. Any error leaves the network unchanged.
     public static func load(into net: Network, from path: String) throws {
-        func bad(_ r: String) -> ABLNetError { .checkpoint(path: path, reason: r) }
-        let (header, data, start) = try readHeader(path)
+        let header = try SafeTensorsHeader(path: path, maxHeaderBytes: maxHeaderBytes)
+        func misfit(_ r: String) -> ABLNetError { .checkpoint(path: path, reason: r) }
+        func bad(_ r: String) -> ABLNetError { .checkpointFormat(path: path, reason: r) }
         let expected = stateDict(net)
-        let names = Set(header.keys).subtracting(["__metadata__"])
+        let names = Set(header.entries.keys)
         let missing = expected.map(\.name).filter { !names.contains($0) }
         let unexpected = names.subtracting(expected.map(\.name)).sorted()
         guard missing.isEmpty, unexpected.isEmpty else {
-            throw bad("does not match \(net.architecture): missing \(missing.prefix(5)) unexpected \(unexpected.prefix(5))")
+            throw misfit("does not match \(net.architecture): missing \(missing.prefix(5)) unexpected \(unexpected.prefix(5))")
         }
-        let bodySize = data.count - start
         var staged: [(String, Data)] = []
         for t in expected {
-            guard let e = header[t.name], let dtype = e["dtype"]?.stringValue,
-                  let shape = e["shape"]?.arrayValue?.compactMap(\.intValue),
-                  let offs = e["data_offsets"]?.arrayValue?.compactMap(\.intValue), offs.count == 2 else {
-                throw bad("\(t.name): malformed header entry")
+            let e = header.entries[t.name]!
+            guard e.dtype == t.dtype else { throw misfit("\(t.name): dtype \(e.dtype), the model needs \(t.dtype)") }
+            guard e.shape == t.shape else { throw misfit("\(t.name): shape \(e.shape), the model needs \(t.shape)") }
+            let bytes = Data(header.bytes(of: e))
+            if t.dtype == "F32" {
+                let values = bytes.withUnsafeBytes { raw in (0..<(bytes.count / 4)).map { raw.loadUnaligned(fromByteOffset: $0 * 4, as: Float.self) } }
+                if let i = values.firstIndex(where: { !$0.isFinite }) {
+                    throw bad("\(t.name) holds \(values[i]) at element \(i): weights must be finite")
+                }
+                if t.name.hasSuffix("running_var"), let i = values.firstIndex(where: { $0 < 0 }) {
+                    throw bad("\(t.name) holds \(values[i]) at element \(i): a running variance cannot be negative")
+                }
+            } else if t.name.hasSuffix("num_batches_tracked") {
+                let n = bytes.withUnsafeBytes { Int64(littleEndian: $0.loadUnaligned(as: Int64.self)) }
+                guard n >= 0 else { throw bad("\(t.name) is \(n): a count cannot be negative") }
             }
-            guard dtype == t.dtype else { throw bad("\(t.name): dtype \(dtype), the model needs \(t.dtype)") }
-            guard shape == t.shape else { throw bad("\(t.name): shape \(shape), the model needs \(t.shape)") }
-            guard offs[0] >= 0, offs[1] >= offs[0], offs[1] <= bodySize else {
-                throw bad("\(t.name): data offsets \(offs) outside the data (\(bodySize) bytes)")
-            }
-            guard offs[1] - offs[0] == t.bytes.count else {
-                throw bad("\(t.name): \(offs[1] - offs[0]) bytes for \(t.bytes.count) expected")
-            }
-            staged.append((t.name, data.subdata(in: (start + offs[0])..<(start + offs[1]))))
+            staged.append((t.name, bytes))
         }
         // Everything checked: copy in.
         let bytes = Dictionary(uniqueKeysWithValues: staged)

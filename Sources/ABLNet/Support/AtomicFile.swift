@@ -3,11 +3,31 @@ import Foundation
 /// Errors of writing files.
 public enum FileWriteError: Error, CustomStringConvertible {
     case cannotWrite(path: String, reason: String)
+    case noSpace(path: String)
 
     public var description: String {
         switch self {
         case .cannotWrite(let path, let reason): return "\(path): cannot write: \(reason)"
+        case .noSpace(let path): return "\(path): cannot write: no space left on device"
         }
+    }
+
+    /// Whether `error` is a full disk (ENOSPC, or Foundation's "out of space" wrapping it).
+    public static func isNoSpace(_ error: Error) -> Bool {
+        if case FileWriteError.noSpace = error { return true }
+        let e = error as NSError
+        if e.domain == NSPOSIXErrorDomain && e.code == Int(ENOSPC) { return true }
+        if e.domain == NSCocoaErrorDomain && e.code == CocoaError.fileWriteOutOfSpace.rawValue { return true }
+        if let under = e.userInfo[NSUnderlyingErrorKey] as? Error { return isNoSpace(under) }
+        return false
+    }
+
+    /// The file a full-disk error names, when it names one.
+    public static func path(of error: Error) -> String? {
+        if case FileWriteError.noSpace(let p) = error { return p }
+        if case FileWriteError.cannotWrite(let p, _) = error { return p }
+        let info = (error as NSError).userInfo
+        return info[NSFilePathErrorKey] as? String ?? (info[NSURLErrorKey] as? URL)?.path
     }
 }
 
@@ -25,6 +45,7 @@ public enum AtomicFile {
         let dir = url.deletingLastPathComponent().path
         let tmp = dir + "/.tmp-\(getpid())-\(UInt32.random(in: 0 ... .max))-" + url.lastPathComponent
         guard FileManager.default.createFile(atPath: tmp, contents: nil) else {
+            if errno == ENOSPC { throw FileWriteError.noSpace(path: path) }
             throw FileWriteError.cannotWrite(path: path, reason: "cannot create a temporary file in \(dir)")
         }
         do {
@@ -44,6 +65,7 @@ public enum AtomicFile {
             throw e
         } catch {
             unlink(tmp)
+            if FileWriteError.isNoSpace(error) { throw FileWriteError.noSpace(path: path) }
             throw FileWriteError.cannotWrite(path: path, reason: "\(error)")
         }
     }

@@ -76,20 +76,20 @@ public enum SHA256 {
 
     /// Hex digest of a file's content, read in 1 MiB blocks.
     public static func hex(ofFile path: String) throws -> String {
-        guard let f = fopen(path, "rb") else {
-            throw DigestError.unreadable(path: path, reason: String(cString: strerror(errno)))
+        let fd: Int32
+        do { fd = try InputFile.openRegular(path, limit: .max).fd } catch let e as InputFileError {
+            throw DigestError.unreadable(path: path, reason: e.reason)
         }
-        defer { fclose(f) }
+        defer { close(fd) }
         var h = try SHA256Hasher()
         let block = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 20, alignment: 16)
         defer { block.deallocate() }
         while true {
-            let n = fread(block.baseAddress, 1, block.count, f)
-            if n > 0 { h.update(UnsafeRawBufferPointer(rebasing: block[0..<n])) }
-            if n < block.count {
-                if ferror(f) != 0 { throw DigestError.unreadable(path: path, reason: "read error") }
-                break
-            }
+            let n = read(fd, block.baseAddress, block.count)
+            if n < 0 && errno == EINTR { continue }
+            guard n >= 0 else { throw DigestError.unreadable(path: path, reason: String(cString: strerror(errno))) }
+            if n == 0 { break }
+            h.update(UnsafeRawBufferPointer(rebasing: block[0..<n]))
         }
         return h.finalizeHex()
     }

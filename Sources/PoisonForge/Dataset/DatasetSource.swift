@@ -32,6 +32,26 @@ public enum DatasetSource: Sendable {
         }
     }
 
+    /// The classes of an IDX dataset: the given names, or `class0..<k` where every label from 0
+    /// to the largest one has training images. Every test label must be a class with training images.
+    static func idxClassNames(_ names: [String]?, trainLabels: [Int], trainPath: String,
+                              testLabels: [Int], testPath: String) throws -> [String] {
+        let k = names?.count ?? ((trainLabels.max() ?? 0) + 1)
+        if let bad = trainLabels.first(where: { $0 < 0 || $0 >= k }) {
+            throw DatasetError.labelOutOfRange(path: trainPath, label: bad, classes: k)
+        }
+        var seen = [Bool](repeating: false, count: k)
+        for l in trainLabels { seen[l] = true }
+        if names == nil, let gap = seen.firstIndex(of: false) {
+            let top = k - 1
+            throw DatasetError.badFormat(path: trainPath, reason: "labels run up to \(top) but no training image has label \(gap): the classes must be 0..<k, each with training images")
+        }
+        if let bad = testLabels.first(where: { $0 < 0 || $0 >= k || !seen[$0] }) {
+            throw DatasetError.badFormat(path: testPath, reason: "test label \(bad) is not a class of the training set (no training image has it; classes 0..<\(k))")
+        }
+        return names ?? (0..<k).map { "class\($0)" }
+    }
+
     /// Reads the dataset.
     public func load(name: String) throws -> Dataset {
         switch self {
@@ -47,13 +67,8 @@ public enum DatasetSource: Sendable {
                                     sourceOf: Array(repeating: 0, count: img.count), sourceIndex: Array(0..<img.count))
             }
             let train = try split(trImg, trLab, "train"), test = try split(teImg, teLab, "test")
-            let classCount = max(train.labels.max() ?? 0, test.labels.max() ?? 0) + 1
-            let classNames = names ?? (0..<classCount).map { "class\($0)" }
-            for (s, path) in [(train, trLab), (test, teLab)] {
-                if let bad = s.labels.first(where: { $0 >= classNames.count }) {
-                    throw DatasetError.labelOutOfRange(path: path, label: bad, classes: classNames.count)
-                }
-            }
+            let classNames = try DatasetSource.idxClassNames(names, trainLabels: train.labels, trainPath: trLab,
+                                                             testLabels: test.labels, testPath: teLab)
             return Dataset(name: name, classNames: classNames, train: train, test: test)
         case .cifar(let variant, let label, let trainFiles, let testFiles):
             let train = try CIFARReader.read(files: trainFiles, variant: variant, labelKind: label, idPrefix: "train")

@@ -1,3 +1,4 @@
+import ABLNet
 import Foundation
 
 /// Reader of the CIFAR-10 and CIFAR-100 binary batches.
@@ -25,9 +26,7 @@ public enum CIFARReader {
         var pixels = [UInt8]()
         var labels = [Int](), ids = [String](), sourceOf = [Int](), sourceIndex = [Int]()
         for (f, path) in files.enumerated() {
-            guard let data = FileManager.default.contents(atPath: path) else {
-                throw DatasetError.unreadable(path: path, reason: FileManager.default.fileExists(atPath: path) ? "permission denied or not a file" : "no such file")
-            }
+            let data = try InputFile.dataset(path)
             guard data.count > 0 else {
                 throw DatasetError.truncated(path: path, expectedBytes: record, actualBytes: 0)
             }

@@ -58,11 +58,9 @@ public enum DatasetStore {
     /// Reads a dataset folder written by `write`, checking every array against `dataset.json`.
     public static func read(from folder: String) throws -> Dataset {
         let metaPath = "\(folder)/dataset.json"
-        guard let bytes = FileManager.default.contents(atPath: metaPath) else {
-            throw DatasetError.unreadable(path: metaPath, reason: "no such file")
-        }
+        let bytes = try InputFile.dataset(metaPath)
         let meta: JSON
-        do { meta = try JSON.parse(bytes: [UInt8](bytes)) } catch {
+        do { meta = try JSON.parse(bytes: bytes) } catch {
             throw DatasetError.badFormat(path: metaPath, reason: "invalid JSON: \(error)")
         }
         guard meta["format"]?.stringValue == "abl-dataset", let version = meta["format_version"]?.intValue else {
@@ -113,11 +111,9 @@ extension DatasetStore {
     /// Reads a split written by `writeSplit`.
     public static func readSplit(name: String, from folder: String) throws -> DatasetSplit {
         let metaPath = "\(folder)/\(name).json"
-        guard let bytes = FileManager.default.contents(atPath: metaPath) else {
-            throw DatasetError.unreadable(path: metaPath, reason: "no such file")
-        }
+        let bytes = try InputFile.dataset(metaPath)
         let m: JSON
-        do { m = try JSON.parse(bytes: [UInt8](bytes)) } catch { throw DatasetError.badFormat(path: metaPath, reason: "invalid JSON: \(error)") }
+        do { m = try JSON.parse(bytes: bytes) } catch { throw DatasetError.badFormat(path: metaPath, reason: "invalid JSON: \(error)") }
         guard m["format"]?.stringValue == "abl-split", let n = m["count"]?.intValue, let h = m["height"]?.intValue,
               let w = m["width"]?.intValue, let c = m["channels"]?.intValue,
               let ids = m["ids"]?.arrayValue?.compactMap(\.stringValue), let sources = m["sources"]?.arrayValue?.compactMap(\.stringValue) else {

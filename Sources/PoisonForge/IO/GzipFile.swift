@@ -1,35 +1,59 @@
+import ABLNet
 import CZlib
 import Foundation
 
-/// Reads a whole file through zlib: gzip-compressed files are inflated, anything else is read as is.
+/// Reads a whole input file: gzip-compressed files (magic 1f 8b) are inflated, anything else is
+/// returned as is. Only regular files are read; the file and the inflated bytes are each held to
+/// `InputLimits.maxInputBytes`.
 public enum GzipFile {
-    /// The (decompressed) bytes of `path`. A corrupt gzip stream is an error naming the file.
-    public static func read(_ path: String) throws -> [UInt8] {
-        guard FileManager.default.fileExists(atPath: path) else {
-            throw DatasetError.unreadable(path: path, reason: "no such file")
+    /// The (decompressed) bytes of `path`. A corrupt gzip stream, or bytes after the last gzip
+    /// member that do not start another member, are an error naming the file.
+    public static func read(_ path: String, limit: Int = InputLimits.maxInputBytes) throws -> [UInt8] {
+        let raw: [UInt8]
+        do { raw = try InputFile.read(path, limit: limit) } catch let e as InputFileError {
+            throw DatasetError.unreadable(path: path, reason: e.reason)
         }
-        guard let f = gzopen(path, "rb") else {
-            throw DatasetError.unreadable(path: path, reason: String(cString: strerror(errno)))
-        }
-        defer { gzclose(f) }
-        _ = gzbuffer(f, 1 << 20)
+        guard raw.count >= 2, raw[0] == 0x1f, raw[1] == 0x8b else { return raw }
+        return try inflate(raw, path: path, limit: limit)
+    }
+
+    /// Inflates every gzip member of `raw` (concatenated members are one stream, as `gzip -d` reads them).
+    static func inflate(_ raw: [UInt8], path: String, limit: Int) throws -> [UInt8] {
+        func corrupt(_ why: String) -> DatasetError { .badFormat(path: path, reason: "corrupt gzip data: \(why)") }
         var out = [UInt8]()
         var block = [UInt8](repeating: 0, count: 1 << 20)
-        while true {
-            let n = block.withUnsafeMutableBytes { gzread(f, $0.baseAddress, UInt32($0.count)) }
-            if n < 0 {
-                var code: Int32 = 0
-                let msg = String(cString: gzerror(f, &code))
-                throw DatasetError.badFormat(path: path, reason: "corrupt gzip data: \(msg)")
+        var consumed = 0
+        while consumed < raw.count {
+            guard raw.count - consumed >= 2, raw[consumed] == 0x1f, raw[consumed + 1] == 0x8b else {
+                throw DatasetError.badFormat(path: path, reason: "\(raw.count - consumed) bytes of junk after the gzip data")
             }
-            if n == 0 { break }
-            out.append(contentsOf: block[0..<Int(n)])
-        }
-        // gzread returns 0 at a truncated gzip member too; gzerror tells.
-        var code: Int32 = 0
-        let msg = String(cString: gzerror(f, &code))
-        if code != Z_OK && code != Z_STREAM_END {
-            throw DatasetError.badFormat(path: path, reason: "corrupt gzip data: \(msg)")
+            var z = z_stream()
+            guard inflateInit2_(&z, 15 + 16, ZLIB_VERSION, Int32(MemoryLayout<z_stream>.size)) == Z_OK else {
+                throw corrupt("zlib could not start")
+            }
+            defer { inflateEnd(&z) }
+            var status = Z_OK
+            try raw.withUnsafeBytes { src in
+                z.next_in = UnsafeMutablePointer(mutating: src.baseAddress!.assumingMemoryBound(to: UInt8.self) + consumed)
+                z.avail_in = UInt32(min(raw.count - consumed, Int(UInt32.max)))
+                while status != Z_STREAM_END {
+                    let produced: Int = block.withUnsafeMutableBytes { dst in
+                        z.next_out = dst.baseAddress!.assumingMemoryBound(to: UInt8.self)
+                        z.avail_out = UInt32(dst.count)
+                        status = CZlib.inflate(&z, Z_NO_FLUSH)
+                        return dst.count - Int(z.avail_out)
+                    }
+                    if status == Z_BUF_ERROR && produced == 0 { throw corrupt("unexpected end of the file (truncated)") }
+                    guard status == Z_OK || status == Z_STREAM_END || status == Z_BUF_ERROR else {
+                        throw corrupt(z.msg.map { String(cString: $0) } ?? "inflate error \(status)")
+                    }
+                    guard out.count + produced <= limit else {
+                        throw DatasetError.badFormat(path: path, reason: "inflates to more than the input limit of \(limit) bytes (raise it with the environment variable \(InputLimits.inputBytesVariable))")
+                    }
+                    out.append(contentsOf: block[0..<produced])
+                }
+            }
+            consumed += Int(z.total_in)
         }
         return out
     }

@@ -8,15 +8,11 @@ public enum IDXReader {
         let bytes = try GzipFile.read(path)
         let dims = try header(bytes, path: path, expectedDims: 3)
         let (n, h, w) = (dims[0], dims[1], dims[2])
+        guard n > 0 else { throw DatasetError.badFormat(path: path, reason: "the IDX file holds 0 images") }
         guard h > 0, w > 0 else { throw DatasetError.badFormat(path: path, reason: "image size \(h)x\(w)") }
         let start = 4 + 4 * 3
-        let need = start + n * h * w
-        guard bytes.count >= need else {
-            throw DatasetError.truncated(path: path, expectedBytes: need, actualBytes: bytes.count)
-        }
-        guard bytes.count == need else {
-            throw DatasetError.badFormat(path: path, reason: "\(bytes.count - need) unexpected bytes after \(n) images")
-        }
+        let need = try checkedSize([start, n, h, w], path: path, what: "\(n) images of \(h)x\(w)")
+        try check(bytes, need: need, path: path, what: "\(n) images")
         return (n, h, w, Array(bytes[start...]))
     }
 
@@ -24,14 +20,32 @@ public enum IDXReader {
     public static func readLabels(_ path: String) throws -> [Int] {
         let bytes = try GzipFile.read(path)
         let dims = try header(bytes, path: path, expectedDims: 1)
-        let need = 8 + dims[0]
+        guard dims[0] > 0 else { throw DatasetError.badFormat(path: path, reason: "the IDX file holds 0 labels") }
+        try check(bytes, need: 8 + dims[0], path: path, what: "\(dims[0]) labels")
+        return bytes[8...].map { Int($0) }
+    }
+
+    /// `sizes[0] + sizes[1] * sizes[2] * ...`, or an error when it overflows.
+    static func checkedSize(_ sizes: [Int], path: String, what: String) throws -> Int {
+        var product = 1
+        for s in sizes.dropFirst() {
+            let (p, overflow) = product.multipliedReportingOverflow(by: s)
+            guard !overflow else { throw DatasetError.badFormat(path: path, reason: "header declares \(what): the size overflows") }
+            product = p
+        }
+        let (total, overflow) = product.addingReportingOverflow(sizes[0])
+        guard !overflow else { throw DatasetError.badFormat(path: path, reason: "header declares \(what): the size overflows") }
+        return total
+    }
+
+    /// The data must end exactly where the header says.
+    private static func check(_ bytes: [UInt8], need: Int, path: String, what: String) throws {
         guard bytes.count >= need else {
             throw DatasetError.truncated(path: path, expectedBytes: need, actualBytes: bytes.count)
         }
         guard bytes.count == need else {
-            throw DatasetError.badFormat(path: path, reason: "\(bytes.count - need) unexpected bytes after \(dims[0]) labels")
+            throw DatasetError.badFormat(path: path, reason: "\(bytes.count - need) unexpected bytes after \(what)")
         }
-        return bytes[8...].map { Int($0) }
     }
 
     private static func header(_ b: [UInt8], path: String, expectedDims: Int) throws -> [Int] {

@@ -41,10 +41,7 @@ public enum ImageFolderReader {
     /// Decodes one image file (by extension) to `channels` channels and the declared size.
     public static func loadImage(_ path: String, channels: Int, height: Int, width: Int,
                                  policy: SizePolicy) throws -> [UInt8] {
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw DatasetError.unreadable(path: path, reason: "cannot open file")
-        }
-        let bytes = [UInt8](data)
+        let bytes = try InputFile.dataset(path)
         let ext = (path as NSString).pathExtension.lowercased()
         let decoded = ext == "png"
             ? try PNGCodec.decode(bytes, channels: channels, path: path)

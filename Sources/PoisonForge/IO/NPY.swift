@@ -83,9 +83,7 @@ public enum NPY {
 
     /// Reads an `.npy` file written by this project or by numpy (C order; the dtypes above).
     public static func read(_ path: String) throws -> NPYArray {
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw DatasetError.unreadable(path: path, reason: FileManager.default.fileExists(atPath: path) ? "cannot open file" : "no such file")
-        }
+        let data = Data(try InputFile.dataset(path))
         guard data.count >= 10, data.prefix(6) == Data([0x93] + Array("NUMPY".utf8)) else {
             throw DatasetError.badFormat(path: path, reason: "not an .npy file (wrong magic)")
         }
@@ -121,7 +119,12 @@ public enum NPY {
             guard let v = Int(d), v >= 0 else { throw DatasetError.badFormat(path: path, reason: "bad shape \(shapeText)") }
             shape.append(v)
         }
-        let need = shape.reduce(1, *) * dtype.size
+        var need = dtype.size
+        for d in shape {
+            let (p, overflow) = need.multipliedReportingOverflow(by: d)
+            guard !overflow else { throw DatasetError.badFormat(path: path, reason: "shape \(shape) overflows the size of an array") }
+            need = p
+        }
         let body = data.count - start - headerLen
         guard body >= need else { throw DatasetError.truncated(path: path, expectedBytes: start + headerLen + need, actualBytes: data.count) }
         guard body == need else { throw DatasetError.badFormat(path: path, reason: "\(body - need) unexpected bytes after the array") }

@@ -5,8 +5,10 @@ import Foundation
 /// PNG encoding and decoding through libpng 1.6's simplified API (no setjmp needed).
 public enum PNGCodec {
     /// Decodes PNG bytes to 8-bit pixels with `channels` (1 = gray, 3 = RGB; colour and
-    /// alpha are converted by libpng). `path` only names the file in errors.
-    public static func decode(_ data: [UInt8], channels: Int, path: String) throws -> (width: Int, height: Int, pixels: [UInt8]) {
+    /// alpha are converted by libpng). `path` only names the file in errors. An image of more
+    /// than `maxPixels` pixels is an error, raised before its pixels are allocated.
+    public static func decode(_ data: [UInt8], channels: Int, path: String,
+                              maxPixels: Int = InputLimits.maxImagePixels) throws -> (width: Int, height: Int, pixels: [UInt8]) {
         var img = png_image()
         img.version = UInt32(PNG_IMAGE_VERSION)
         let began = data.withUnsafeBytes { png_image_begin_read_from_memory(&img, $0.baseAddress, $0.count) }
@@ -17,6 +19,12 @@ public enum PNGCodec {
         }
         img.format = channels == 1 ? UInt32(PNG_FORMAT_GRAY) : UInt32(PNG_FORMAT_RGB)
         let w = Int(img.width), h = Int(img.height)
+        // The header alone can claim 2^31 x 2^31 pixels: checked before the buffer exists.
+        let (pixelCount, overflow) = w.multipliedReportingOverflow(by: h)
+        guard !overflow, pixelCount <= maxPixels else {
+            png_image_free(&img)
+            throw DatasetError.badFormat(path: path, reason: "PNG header declares \(w)x\(h) pixels, over the limit of \(maxPixels) pixels (raise it with the environment variable \(InputLimits.imagePixelsVariable))")
+        }
         var pixels = [UInt8](repeating: 0, count: w * h * channels)
         let ok = pixels.withUnsafeMutableBytes {
             png_image_finish_read(&img, nil, $0.baseAddress, Int32(w * channels), nil)

@@ -42,8 +42,8 @@ struct BlendParameters: AttackParameters {
 
     /// A PNG or JPEG key image resized (bilinear) to the input and converted to its channels.
     static func load(_ path: String, _ s: AttackShape) throws -> [UInt8] {
-        guard let data = FileManager.default.contents(atPath: path) else { throw AttackBuildError(description: "\(path): cannot read the key image") }
-        let bytes = [UInt8](data)
+        let bytes: [UInt8]
+        do { bytes = try InputFile.read(path) } catch { throw AttackBuildError(description: "cannot read the key image: \(error)") }
         let decoded = bytes.starts(with: [0x89, 0x50, 0x4E, 0x47]) ? try PNGCodec.decode(bytes, channels: s.channels, path: path)
                                                                    : try JPEGCodec.decode(bytes, channels: s.channels, path: path)
         if decoded.width == s.width && decoded.height == s.height { return decoded.pixels }

@@ -38,11 +38,12 @@ struct Manifest {
 
     /// Reads, validates and resolves a manifest file; throws every problem found at once.
     static func load(_ path: String) throws -> Manifest {
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw ManifestError(file: path, issues: [ManifestIssue(path: "(file)", rule: FileManager.default.fileExists(atPath: path) ? "cannot read the file" : "no such file")])
+        let data: [UInt8]
+        do { data = try InputFile.read(path, limit: 64 << 20) } catch {
+            throw ManifestError(file: path, issues: [ManifestIssue(path: "(file)", rule: FileManager.default.fileExists(atPath: path) ? "cannot read the file: \(error)" : "no such file")])
         }
         let json: JSON
-        do { json = try JSON.parse(bytes: [UInt8](data)) } catch {
+        do { json = try JSON.parse(bytes: data) } catch {
             throw ManifestError(file: path, issues: [ManifestIssue(path: "(syntax)", rule: "invalid JSON: \(error)")])
         }
         return try resolve(json, file: path)

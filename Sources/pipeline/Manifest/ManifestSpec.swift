@@ -65,8 +65,9 @@ struct Rule: Sendable {
 
     /// A PNG or JPEG file that decodes (checked only when the file exists).
     static let imageReadable = Rule(text: "is not a readable PNG or JPEG image") { v in
-        guard let s = v.stringValue, let data = FileManager.default.contents(atPath: s) else { return true }
-        let b = [UInt8](data)
+        guard let s = v.stringValue, FileManager.default.fileExists(atPath: s) else { return true }
+        // only a regular file within the size limit is read (a FIFO or a device must not hang validation)
+        guard let b = try? InputFile.read(s) else { return false }
         if b.starts(with: [0x89, 0x50, 0x4E, 0x47]) { return (try? PNGCodec.decode(b, channels: 3, path: s)) != nil }
         if b.starts(with: [0xFF, 0xD8]) { return (try? JPEGCodec.decode(b, channels: 3, path: s)) != nil }
         return false

@@ -19,8 +19,8 @@ enum OutputFile {
 
     /// Reads a file written by `write`, naming the file when it is missing or of another shape.
     static func read<T: Decodable>(_ type: T.Type, from path: String) throws -> T {
-        guard let data = FileManager.default.contents(atPath: path) else { throw OutputFileError(path: path, reason: "missing") }
-        do { return try JSONDecoder().decode(type, from: data) } catch {
+        guard let bytes = try? InputFile.read(path) else { throw OutputFileError(path: path, reason: "missing or not a regular file") }
+        do { return try JSONDecoder().decode(type, from: Data(bytes)) } catch {
             throw OutputFileError(path: path, reason: "not a valid \(T.self): \(error)")
         }
     }

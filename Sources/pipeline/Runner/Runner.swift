@@ -21,6 +21,7 @@ final class Runner {
     }
 
     var runFolder: String { manifest.runFolder }
+    var ownFolder: RunFolder { RunFolder(path: runFolder, stageNames: stages.map(\.name)) }
     func folder(_ stage: String) -> String { runFolder + "/" + stage }
 
     /// One line per stage of a run: what happened and how long it took.
@@ -78,8 +79,14 @@ final class Runner {
         }
         for (file, recorded) in record.outputs.sorted(by: { $0.key < $1.key }) {
             let path = folder(s.name) + "/" + file
-            guard FileManager.default.fileExists(atPath: path) else { return (.stale("output missing: \(file)"), record) }
-            guard try SHA256.hex(ofFile: path) == recorded else { return (.stale("output altered: \(file)"), record) }
+            var st = stat()
+            guard lstat(path, &st) == 0 else { return (.stale("output missing: \(file)"), record) }
+            guard st.st_mode & S_IFMT == S_IFREG else {
+                return (.stale("output damaged: \(file) is a \(InputFile.kind(st.st_mode)), not a regular file"), record)
+            }
+            let digest: String
+            do { digest = try SHA256.hex(ofFile: path) } catch { return (.stale("output damaged: \(error)"), record) }
+            guard digest == recorded else { return (.stale("output altered: \(file)"), record) }
         }
         if record.formatVersion != s.formatVersion { return (.stale("format version changed"), record) }
         if record.parameters != s.parameters(manifest) { return (.stale("parameters changed"), record) }
@@ -117,7 +124,7 @@ final class Runner {
         if let t = target, !stages.contains(where: { $0.name == t }) {
             throw StageError.unknownStage(t, known: stages.map(\.name))
         }
-        try FileManager.default.createDirectory(atPath: runFolder, withIntermediateDirectories: true)
+        try ownFolder.prepare()
         let lock = try RunLock(folder: runFolder)
         defer { lock.release() }
         removeLeftovers()
@@ -163,7 +170,8 @@ final class Runner {
     /// Runs a stage into a temporary folder, records it, and renames it into place.
     private func execute(_ s: any Stage, inputs: [String: String]) throws -> StageRecord {
         let fm = FileManager.default
-        let work = runFolder + "/.tmp-\(s.name)-\(getpid())"
+        try ownFolder.checkReplaceable(s.name)
+        let work = runFolder + "/" + RunFolder.temporaryName("tmp", stage: s.name, pid: getpid())
         try? fm.removeItem(atPath: work)
         try fm.createDirectory(atPath: work, withIntermediateDirectories: true)
         let started = Date()
@@ -186,14 +194,19 @@ final class Runner {
             // The record is written last: a folder without it is never trusted.
             try AtomicFile.write(Data(record.json.pretty.utf8), to: work + "/" + StageRecord.fileName)
             let final = folder(s.name)
-            let old = runFolder + "/.old-\(s.name)-\(getpid())"
+            let old = runFolder + "/" + RunFolder.temporaryName("old", stage: s.name, pid: getpid())
             if fm.fileExists(atPath: final) { try fm.moveItem(atPath: final, toPath: old) }
             try fm.moveItem(atPath: work, toPath: final)
             try? fm.removeItem(atPath: old)
+            try ownFolder.recordCreated(s.name)
             return record
         } catch {
             try? fm.removeItem(atPath: work)
             if let e = error as? StageError { throw e }
+            if FileWriteError.isNoSpace(error) {
+                let file = FileWriteError.path(of: error).map { $0.hasPrefix(work + "/") ? String($0.dropFirst(work.count + 1)) : $0 }
+                throw StageError.noSpace(stage: s.name, file: file ?? "its outputs")
+            }
             throw StageError.failed(stage: s.name, reason: "\(error)")
         }
     }
@@ -201,7 +214,7 @@ final class Runner {
     /// Removes temporary folders that an interrupted run left behind.
     private func removeLeftovers() {
         let fm = FileManager.default
-        for entry in (try? fm.contentsOfDirectory(atPath: runFolder)) ?? [] where entry.hasPrefix(".tmp-") || entry.hasPrefix(".old-") {
+        for entry in (try? fm.contentsOfDirectory(atPath: runFolder)) ?? [] where ownFolder.isLeftover(entry) {
             try? fm.removeItem(atPath: runFolder + "/" + entry)
         }
     }

@@ -37,8 +37,8 @@ struct StageRecord: Equatable {
 
     /// Reads a record; nil when absent or unreadable (a folder without a valid record is never trusted).
     static func read(folder: String) -> StageRecord? {
-        guard let data = FileManager.default.contents(atPath: folder + "/" + fileName),
-              let j = try? JSON.parse(bytes: [UInt8](data)),
+        guard let data = try? InputFile.read(folder + "/" + fileName, limit: 64 << 20),
+              let j = try? JSON.parse(bytes: data),
               let stage = j["stage"]?.stringValue, let key = j["cache_key"]?.stringValue, let params = j["parameters"],
               let inputs = j["inputs"]?.objectValue, let outputs = j["outputs"]?.objectValue,
               let version = j["format_version"]?.intValue else { return nil }

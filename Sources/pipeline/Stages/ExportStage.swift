@@ -56,7 +56,7 @@ struct ExportStage: Stage {
         try AtomicFile.write(Data(csv.utf8), to: folder + "/isolated.csv")
         let sheet = ContactSheet.render(train, indices: isolated, columns: 20)
         try PNGCodec.write(pixels: sheet.pixels, width: sheet.width, height: sheet.height, channels: 3, to: folder + "/contact_sheet.png")
-        let iso = try JSON.parse(bytes: [UInt8](FileManager.default.contents(atPath: ctx.upstreamFolder("isolate") + "/isolation.json") ?? Data()))
+        let iso = try JSON.parse(bytes: (try? InputFile.read(ctx.upstreamFolder("isolate") + "/isolation.json")) ?? [])
         let record = try OutputFile.read(IsolationRecord.self, from: ctx.upstreamFolder("isolate") + "/isolation.json")
         try AtomicFile.write(Data(JSON.object(["run": .string(m.name), "isolation": iso, "samples": .array(rows)]).pretty.utf8), to: folder + "/isolated.json")
         let readme = """

@@ -54,6 +54,7 @@ enum StageError: Error, CustomStringConvertible {
     case unknownStage(String, known: [String])
     case runFolder(String)
     case locked(String)
+    case noSpace(stage: String, file: String)
 
     var description: String {
         switch self {
@@ -62,6 +63,7 @@ enum StageError: Error, CustomStringConvertible {
         case .unknownStage(let s, let known): return "unknown stage \"\(s)\" (this manifest has: \(known.joined(separator: ", ")))"
         case .runFolder(let r): return "run folder: \(r)"
         case .locked(let f): return "\(f): another abl process is using this run folder"
+        case .noSpace(let s, let f): return "no space left on device while writing \(f) of stage \(s)"
         }
     }
 }

@@ -38,7 +38,9 @@ struct SurrogateStage: Stage {
         let net = SurrogateStage.network(m, channels: clean.train.channels, classes: clean.classNames.count)
         if let path = s.checkpoint {
             // A model the user brings: validated against the dataset's shape, scored, copied.
-            try SafeTensors.load(into: net, from: path)
+            do { try SafeTensors.load(into: net, from: path) } catch {
+                throw StageError.failed(stage: name, reason: "surrogate.checkpoint: \(error)")
+            }
             let ca = Metrics.cleanAccuracy(predictions: try Evaluation.predict(net, clean.test), labels: clean.test.labels)
             ctx.log(String(format: "surrogate from %@: CA %.2f%%", path, ca * 100))
             try SafeTensors.save(net, to: ctx.workFolder + "/model.safetensors", metadata: ["stage": name, "source": path])
