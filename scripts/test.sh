@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The test suite: installs what is missing (chromium included, for the HTML report's browser
-# test), then builds and runs every test (small synthetic data).
+# test), then builds and runs every test (small synthetic data) and each parser's fuzz target.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install-deps.sh --with-browser
@@ -12,3 +12,5 @@ else
 fi
 swift build --product abl   # the command-line tests run the binary itself
 swift test
+# every parser under libFuzzer for a bounded time (about a minute in all); a crash fails the run
+bash scripts/fuzz.sh 8
