@@ -12,7 +12,7 @@ struct ABL: ParsableCommand {
         is not fresh, `abl status` says which stage is fresh, stale (and why) or never run.
         """,
         version: "abl \(ToolVersion.description)",
-        subcommands: [Run.self, Status.self, Validate.self, Report.self, Compare.self, Attacks.self, Schema.self, Bench.self, Probe.self])
+        subcommands: [Run.self, Status.self, Validate.self, Report.self, Detect.self, Compare.self, Attacks.self, Schema.self, Bench.self, Probe.self])
 }
 
 /// Prints an error the way every subcommand reports one, and exits non-zero.

@@ -1,0 +1,73 @@
+import ABLNet
+import ArgumentParser
+import Foundation
+import PoisonForge
+import Sanitizer
+
+struct Detect: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Judge a run's training set for a backdoor from its saved isolation losses, training nothing.",
+        discussion: """
+        Reads <run>/isolate/losses.npy and test_losses.npy (the isolation model's losses on the training \
+        and the test set) and the labels, and applies the detection rule of docs/DETECTION.md, with \
+        another false-positive rate or excess if given. The run's own outputs are not changed: to \
+        isolate with a new rule, set it in the manifest's isolate section and `abl run` again.
+        """)
+
+    @Argument(help: "The run folder (the manifest's output).")
+    var runFolder: String
+
+    @Option(help: "The chance the verdict calls a clean training set backdoored (over all labels).")
+    var falsePositiveRate = Detection.Rule.default.falsePositiveRate
+
+    @Option(help: "The least excess share of a label's training samples below a loss, over its test samples.")
+    var minExcess = Detection.Rule.default.minExcess
+
+    @Flag(help: "Print the verdict as JSON (the layout of report.json's `detection`).")
+    var json = false
+
+    func validate() throws {
+        guard falsePositiveRate > 0, falsePositiveRate < 0.5 else { throw ValidationError("--false-positive-rate must be in (0, 0.5)") }
+        guard minExcess >= 0, minExcess < 1 else { throw ValidationError("--min-excess must be in [0, 1)") }
+    }
+
+    func run() throws {
+        do {
+            let iso = runFolder + "/isolate"
+            // the data isolation saw: the poisoned set when the run has an attack, else the ingested one
+            let data = FileManager.default.fileExists(atPath: runFolder + "/poison/dataset.json") ? runFolder + "/poison" : runFolder + "/ingest"
+            let losses = try NPY.read(iso + "/losses.npy").float32, testLosses = try NPY.read(iso + "/test_losses.npy").float32
+            let ds = try DatasetStore.read(from: data)
+            guard losses.count == ds.train.count, testLosses.count == ds.test.count else {
+                throw StageError.runFolder("\(iso): the saved losses (\(losses.count) training, \(testLosses.count) test) do not match \(data) (\(ds.train.count), \(ds.test.count))")
+            }
+            let rule = Detection.Rule(falsePositiveRate: falsePositiveRate, minExcess: minExcess)
+            let v = Detection.judge(trainLosses: losses, trainLabels: ds.train.labels, testLosses: testLosses, testLabels: ds.test.labels, rule: rule)
+            if json {
+                print(try OutputFile.tree(DetectionRecord(v, rule: rule, action: "judged by abl detect; the run's isolation is unchanged")).pretty)
+            } else {
+                DetectionText(classNames: ds.classNames).print(v)
+            }
+        } catch {
+            throw fail(error)
+        }
+    }
+}
+
+/// The verdict in the plain words the isolate stage logs, for a terminal.
+struct DetectionText {
+    let classNames: [String]
+
+    func print(_ v: Detection.Verdict?) {
+        guard let v else { Swift.print("no verdict: fewer than 3 labels have 20 training and 10 test samples"); return }
+        func name(_ c: Int) -> String { c < classNames.count ? "\(c) (\(classNames[c]))" : String(c) }
+        Swift.print(v.backdoor ? "backdoor found, target label \(name(v.target ?? -1))" : "no backdoor found")
+        Swift.print(String(format: "family p-value %.3g (a backdoor needs <= %.3g and an excess of %.0f points); generalisation shift %.3f",
+                           v.familyPValue, v.rule.falsePositiveRate, v.rule.minExcess * 100, v.generalisationShift))
+        Swift.print("label  train  test  excess  at loss    train below  test below  p-value    share z")
+        for e in v.evidence.sorted(by: { $0.pValue != $1.pValue ? $0.pValue < $1.pValue : $0.label < $1.label }) {
+            Swift.print(String(format: "%5d  %5d  %4d  %6.3f  %9.3g  %10.1f%%  %9.1f%%  %9.3g  %7.2f", e.label, e.trainCount, e.testCount, e.excess, e.atLoss,
+                               e.trainShareBelow * 100, e.testShareBelow * 100, e.pValue, e.shareZ))
+        }
+    }
+}
