@@ -6,18 +6,19 @@ import Foundation
 /// A backdoor makes its poisoned training samples far easier than anything else, and all of them
 /// carry one label. A naturally easy class is easy in the test set too; a backdoor's low-loss
 /// samples exist only in training. So for each label the detector compares the isolation model's
-/// log-losses on the label's training samples with its log-losses on the label's test samples,
-/// in the lower tail (up to the test's `tailQuantile`), where a backdoor puts its samples: the
-/// excess `D` is the largest amount by which the training share below some loss exceeds the test
-/// share below it (a one-sided two-sample Kolmogorov-Smirnov statistic, restricted to the tail).
-/// The model saw its training samples, so they sit a little lower than the test samples for every
-/// label; the median of that shift over the labels (`generalisationShift`) is taken off the
-/// training log-losses before they are compared, so only a label's own excess counts. Without a
-/// backdoor in the label, `sqrt(nm/(n+m)) D` exceeds `x` with probability at most about
-/// `exp(-2x^2)` (Smirnov's bound; restricting to a tail only lowers it). A label is named when
-/// that probability, times the number of labels compared, is at most `falsePositiveRate`, and the
-/// excess is at least `minExcess` (so the slight generalisation gap of a large set is not taken
-/// for a backdoor).
+/// log-losses on the label's training samples with those on the label's test samples, in the
+/// lower tail, where a backdoor puts its samples (`tailTest`: at a few test quantiles, how many
+/// more training than test samples lie at or below, with an exact hypergeometric p-value). When
+/// the target class is itself so easy that the backdoor's samples are learned no better than its
+/// own images, the losses cannot tell them apart, but the features can: the second signal
+/// compares, the same way, how far each sample lies from the label's test samples in the
+/// isolation model's penultimate features (`NeighbourDistance`; the far side is suspicious).
+/// The model saw its training samples, so they sit a little lower and closer than the test
+/// samples for every label; per signal the median of that shift over the labels is taken off the
+/// training values before they are compared, so only a label's own excess counts. A label is
+/// named when its p-value, times the number of (label, signal) rows compared, is at most
+/// `falsePositiveRate`, and its excess share is at least `minExcess` (so a slight difference
+/// between a large training set and its test set is not taken for a backdoor).
 public enum Detection {
     /// Whether the isolate stage judges the training set before isolating.
     public enum Mode: String, Sendable, CaseIterable, Codable {
@@ -42,30 +43,51 @@ public enum Detection {
         /// The least excess share of a label's training samples below a loss (0.05: 5 %).
         public var minExcess: Double
 
-        /// The comparison covers losses up to this quantile of the label's test losses.
-        public var tailQuantile: Double
+        /// The thresholds compared: these quantiles of the label's test values, on the
+        /// suspicious side (the lowest losses, the farthest distances).
+        public var tailQuantiles: [Double]
 
-        public init(falsePositiveRate: Double = 1e-4, minExcess: Double = 0.05, tailQuantile: Double = 0.25) {
+        public init(falsePositiveRate: Double = 1e-4, minExcess: Double = 0.05, tailQuantiles: [Double] = [0.01, 0.02, 0.05, 0.1, 0.25]) {
             self.falsePositiveRate = falsePositiveRate
             self.minExcess = minExcess
-            self.tailQuantile = tailQuantile
+            self.tailQuantiles = tailQuantiles
         }
 
         public static let `default` = Rule()
     }
 
-    /// What one label shows.
+    /// The two kinds of evidence, each compared between a label's training and test samples.
+    public enum Signal: String, Sendable, CaseIterable, Codable {
+        /// The isolation model's loss: a backdoor's samples are learned far faster (lower tail).
+        case loss
+        /// The mean distance, in the isolation model's penultimate features, to the label's k
+        /// nearest test samples (`NeighbourDistance`): a dirty-label backdoor's samples are
+        /// images of other classes, far from the label's real ones (upper tail).
+        case featureDistance = "feature-distance"
+    }
+
+    /// Penultimate features of the training and the test set (N x width, row-major).
+    public struct Features: Sendable {
+        public let train: [Float]
+        public let test: [Float]
+        public let width: Int
+        public init(train: [Float], test: [Float], width: Int) { self.train = train; self.test = test; self.width = width }
+    }
+
+    /// What one label shows under one signal.
     public struct LabelEvidence: Sendable, Equatable, Codable {
         public let label: Int
+        public let signal: Signal
         public let trainCount: Int
         public let testCount: Int
-        /// The largest excess of the training share over the test share below one loss, that loss,
-        /// and the two shares there.
+        /// The largest excess of the training share over the test share on the suspicious side
+        /// of one value (at or below a loss; at or beyond a distance), that value, and the two
+        /// shares there.
         public let excess: Double
-        public let atLoss: Double
-        public let trainShareBelow: Double
-        public let testShareBelow: Double
-        /// The tail probability of the excess under "no backdoor in this label" (one label).
+        public let at: Double
+        public let trainShare: Double
+        public let testShare: Double
+        /// The tail probability of the excess under "no backdoor in this label" (one label, one signal).
         public let pValue: Double
         /// The label's share of the training set against its share of the test set, as a
         /// two-proportion z-score: dirty-label poisoning inflates its target's count.
@@ -77,69 +99,124 @@ public enum Detection {
         public let backdoor: Bool
         /// The label named as the target (nil when no backdoor is found).
         public let target: Int?
-        /// The label with the smallest p-value, named or not, and the one after it.
+        /// The row with the smallest p-value, named or not, and the best row of another label.
         public let strongest: LabelEvidence?
         public let runnerUp: LabelEvidence?
-        /// `strongest`'s p-value times the number of labels compared (at most 1).
+        /// `strongest`'s p-value times the number of rows compared (labels x signals; at most 1).
         public let familyPValue: Double
-        /// Per label, in label order (labels with fewer than 20 training or 10 test samples are
-        /// left out: their distributions say little).
+        /// Per signal and label (labels with fewer than 20 training or 10 test samples are left
+        /// out: their distributions say little).
         public let evidence: [LabelEvidence]
         public let rule: Rule
-        /// The median over labels of (median training log-loss - median test log-loss), taken
-        /// off the training log-losses before the comparison (usually a little below 0).
-        public let generalisationShift: Double
+        /// Per signal, the median over labels of (median training log-value - median test
+        /// log-value), taken off the training values before the comparison.
+        public let shifts: [String: Double]
     }
 
-    /// Judges the per-sample losses of the isolation model on the training set (`trainLosses`,
-    /// `trainLabels`) against its losses on a clean test set. Nil when fewer than three labels
-    /// have enough samples in both sets: there is then no reference to judge against.
+    /// Judges the training set against a clean test set: the isolation model's per-sample losses
+    /// and, when given, its penultimate features. Nil when fewer than three labels have enough
+    /// samples in both sets: there is then no reference to judge against.
     public static func judge(trainLosses: [Float], trainLabels: [Int], testLosses: [Float], testLabels: [Int],
-                             rule: Rule = .default) -> Verdict? {
-        let train = group(trainLosses, trainLabels), test = group(testLosses, testLabels)
-        let trainTotal = Double(trainLosses.count), testTotal = Double(testLosses.count)
-        let pairs = train.keys.sorted().compactMap { c -> (Int, [Double], [Double])? in
-            guard let tr = train[c], tr.count >= 20, let te = test[c], te.count >= 10 else { return nil }
-            return (c, tr.map(logLoss).sorted(), te.map(logLoss).sorted())
+                             features: Features? = nil, rule: Rule = .default) -> Verdict? {
+        let shareZ = labelShareZ(trainLabels, testLabels)
+        func grouped(_ v: [Double], _ labels: [Int]) -> [Int: [Double]] {
+            var out: [Int: [Double]] = [:]
+            for (x, y) in zip(v, labels) { out[y, default: []].append(x) }
+            return out
         }
-        guard pairs.count >= 3 else { return nil }
-        let shift = median(pairs.map { median($0.1) - median($0.2) })
-        var evidence: [LabelEvidence] = []
-        for (c, logTrain, b) in pairs {
-            let a = logTrain.map { $0 - shift }
-            let tail = lowerTailExcess(a, b, upTo: b[Int(rule.tailQuantile * Double(b.count - 1))])
-            let n = Double(a.count), m = Double(b.count)
-            let effective = n * m / (n + m)
-            let pooled = (n + m) / (trainTotal + testTotal)
-            let shareSE = (pooled * (1 - pooled) * (1 / trainTotal + 1 / testTotal)).squareRoot()
-            evidence.append(LabelEvidence(label: c, trainCount: a.count, testCount: b.count, excess: tail.excess, atLoss: exp(tail.at + shift),
-                                          trainShareBelow: tail.trainShare, testShareBelow: tail.testShare,
-                                          pValue: min(1, exp(-2 * effective * tail.excess * tail.excess)),
-                                          shareZ: shareSE > 0 ? (n / trainTotal - m / testTotal) / shareSE : 0))
+        // the loss signal: log-losses, the low side suspicious
+        var signals: [(Signal, [Int: [Double]], [Int: [Double]], lowSuspicious: Bool)] = [
+            (.loss, grouped(trainLosses.map(logLoss), trainLabels), grouped(testLosses.map(logLoss), testLabels), true),
+        ]
+        if let f = features {
+            let d = NeighbourDistance.scores(trainFeatures: f.train, trainLabels: trainLabels, testFeatures: f.test, testLabels: testLabels, width: f.width)
+            signals.append((.featureDistance, d.mapValues { $0.train.map { log(max($0, 1e-12)) } }, d.mapValues { $0.test.map { log(max($0, 1e-12)) } }, false))
         }
+        var evidence: [LabelEvidence] = [], shifts: [String: Double] = [:]
+        for (signal, train, test, low) in signals {
+            // a far distance is as suspicious as a low loss: negate, and the lower tail is the one to test
+            let sign = low ? 1.0 : -1.0
+            let pairs = train.keys.sorted().compactMap { c -> (Int, [Double], [Double])? in
+                guard let tr = train[c], tr.count >= 20, let te = test[c], te.count >= 10 else { return nil }
+                return (c, tr.map { sign * $0 }.sorted(), te.map { sign * $0 }.sorted())
+            }
+            guard pairs.count >= 3 else { continue }
+            let shift = median(pairs.map { median($0.1) - median($0.2) })
+            shifts[signal.rawValue] = sign * shift
+            for (c, values, b) in pairs {
+                let a = values.map { $0 - shift }
+                let tail = tailTest(a, b, quantiles: rule.tailQuantiles)
+                evidence.append(LabelEvidence(label: c, signal: signal, trainCount: a.count, testCount: b.count, excess: tail.excess,
+                                              at: exp(sign * (tail.at + shift)), trainShare: tail.trainShare, testShare: tail.testShare,
+                                              pValue: tail.pValue, shareZ: shareZ[c] ?? 0))
+            }
+        }
+        guard !evidence.isEmpty else { return nil }
         let ranked = evidence.sorted { $0.pValue != $1.pValue ? $0.pValue < $1.pValue : $0.excess != $1.excess ? $0.excess > $1.excess : $0.label < $1.label }
         let top = ranked[0]
         let family = min(1, top.pValue * Double(evidence.count))
         let found = family <= rule.falsePositiveRate && top.excess >= rule.minExcess
-        return Verdict(backdoor: found, target: found ? top.label : nil, strongest: top, runnerUp: ranked.dropFirst().first,
-                       familyPValue: family, evidence: evidence, rule: rule, generalisationShift: shift)
+        return Verdict(backdoor: found, target: found ? top.label : nil, strongest: top, runnerUp: ranked.first { $0.label != top.label },
+                       familyPValue: family, evidence: evidence, rule: rule, shifts: shifts)
     }
 
-    /// The largest F_train(t) - F_test(t) over t up to `limit` (sorted inputs), where F is the
-    /// share of a set at or below t; 0 when the training values are never ahead.
-    static func lowerTailExcess(_ train: [Double], _ test: [Double], upTo limit: Double) -> (excess: Double, at: Double, trainShare: Double, testShare: Double) {
-        var best = (excess: 0.0, at: test[0], trainShare: 0.0, testShare: 0.0)
-        var i = 0, j = 0
-        // walk both sorted lists in step; after consuming every value equal to t, compare
-        while i < train.count || j < test.count {
-            let t = j < test.count && (i >= train.count || test[j] <= train[i]) ? test[j] : train[i]
-            if t > limit { break }
-            while i < train.count && train[i] <= t { i += 1 }
-            while j < test.count && test[j] <= t { j += 1 }
-            let fa = Double(i) / Double(train.count), fb = Double(j) / Double(test.count)
-            if fa - fb > best.excess { best = (fa - fb, t, fa, fb) }
+    /// Per label: its share of the training set against its share of the test set (two-proportion z).
+    static func labelShareZ(_ train: [Int], _ test: [Int]) -> [Int: Double] {
+        let n = Double(train.count), m = Double(test.count)
+        guard n > 0, m > 0 else { return [:] }
+        var ct: [Int: Double] = [:], cs: [Int: Double] = [:]
+        for y in train { ct[y, default: 0] += 1 }
+        for y in test { cs[y, default: 0] += 1 }
+        var out: [Int: Double] = [:]
+        for c in Set(ct.keys).union(cs.keys) {
+            let a = ct[c] ?? 0, b = cs[c] ?? 0, pooled = (a + b) / (n + m)
+            let se = (pooled * (1 - pooled) * (1 / n + 1 / m)).squareRoot()
+            out[c] = se > 0 ? (a / n - b / m) / se : 0
         }
+        return out
+    }
+
+    /// The tail test of one label: at each of a few thresholds, the test set's `q` quantile for
+    /// q in `quantiles`, the share of training values at or below it is compared with the test
+    /// share there. Without a backdoor the two sets are exchangeable, so among the r pooled values
+    /// at or below the threshold the number from the training set is hypergeometric (n training
+    /// and m test values in all): its upper tail is the exact p-value at that threshold, and the
+    /// smallest one times the number of thresholds (Bonferroni) is the label's p-value. The
+    /// threshold reported is the one with that smallest p-value.
+    static func tailTest(_ train: [Double], _ test: [Double], quantiles: [Double])
+        -> (excess: Double, at: Double, trainShare: Double, testShare: Double, pValue: Double) {
+        let n = train.count, m = test.count
+        let cuts = Array(Set(quantiles.map { max(0, min(m - 1, Int(($0 * Double(m)).rounded(.up)) - 1)) })).sorted()
+        var best = (excess: 0.0, at: test[0], trainShare: 0.0, testShare: 0.0, pValue: 1.0)
+        for cut in cuts {
+            let t = test[cut]
+            let k = countAtOrBelow(train, t), j = countAtOrBelow(test, t)
+            let p = hypergeometricUpperTail(population: n + m, successes: n, draws: k + j, atLeast: k)
+            if p < best.pValue || (p == best.pValue && Double(k) / Double(n) - Double(j) / Double(m) > best.excess) {
+                best = (Double(k) / Double(n) - Double(j) / Double(m), t, Double(k) / Double(n), Double(j) / Double(m), p)
+            }
+        }
+        best.pValue = min(1, best.pValue * Double(cuts.count))
+        best.excess = max(0, best.excess)
         return best
+    }
+
+    /// How many of the sorted values are at or below t.
+    static func countAtOrBelow(_ sorted: [Double], _ t: Double) -> Int {
+        var lo = 0, hi = sorted.count
+        while lo < hi { let mid = (lo + hi) / 2; if sorted[mid] <= t { lo = mid + 1 } else { hi = mid } }
+        return lo
+    }
+
+    /// P(X >= k) for X ~ Hypergeometric(population, successes, draws), summed in log space.
+    static func hypergeometricUpperTail(population N: Int, successes K: Int, draws r: Int, atLeast k: Int) -> Double {
+        func logChoose(_ a: Int, _ b: Int) -> Double { lgamma(Double(a + 1)) - lgamma(Double(b + 1)) - lgamma(Double(a - b + 1)) }
+        let lo = max(k, r - (N - K)), hi = min(K, r)
+        guard lo <= hi else { return k <= max(0, r - (N - K)) ? 1 : 0 }
+        let total = logChoose(N, r)
+        let terms = (lo...hi).map { logChoose(K, $0) + logChoose(N - K, r - $0) - total }
+        let top = terms.max()!
+        return min(1, exp(top) * terms.reduce(0) { $0 + exp($1 - top) })
     }
 
     static func logLoss(_ l: Float) -> Double { log(max(Double(l), 1e-12)) }
@@ -147,11 +224,5 @@ public enum Detection {
     static func median(_ sorted: [Double]) -> Double {
         let s = sorted.sorted(), n = s.count
         return n % 2 == 1 ? s[n / 2] : (s[n / 2 - 1] + s[n / 2]) / 2
-    }
-
-    static func group(_ losses: [Float], _ labels: [Int]) -> [Int: [Float]] {
-        var out: [Int: [Float]] = [:]
-        for (l, y) in zip(losses, labels) { out[y, default: []].append(l) }
-        return out
     }
 }

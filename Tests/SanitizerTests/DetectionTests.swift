@@ -56,6 +56,7 @@ final class DetectionTests: XCTestCase {
         let e = try XCTUnwrap(v.evidence.first { $0.label == 2 })
         XCTAssertGreaterThan(e.shareZ, 5)
         XCTAssertEqual(e.trainCount, 2000)
+        XCTAssertEqual(e.signal, .loss)
         XCTAssertGreaterThan(e.excess, 0.4)
     }
 
@@ -67,16 +68,62 @@ final class DetectionTests: XCTestCase {
         XCTAssertNil(Detection.judge(trainLosses: [], trainLabels: [], testLosses: [], testLabels: []))
     }
 
-    func testLowerTailExcessIsTheLargestGapOfTheTwoSharesUpToTheTestMedian() {
-        // train: 3 of 4 at or below 1; test: 1 of 5 at or below 1, 3 of 5 at or below 3 (its median)
-        let e = Detection.lowerTailExcess([0.5, 0.7, 1, 9], [1, 2, 3, 4, 5], upTo: 3)
+    func testTheTailTestIsAnExactHypergeometricTailAtTheTestQuantiles() {
+        // P(X >= 2) for X ~ Hypergeometric(N 5, K 2, r 2) = C(2,2) C(3,0) / C(5,2) = 1/10
+        XCTAssertEqual(Detection.hypergeometricUpperTail(population: 5, successes: 2, draws: 2, atLeast: 2), 0.1, accuracy: 1e-12)
+        XCTAssertEqual(Detection.hypergeometricUpperTail(population: 5, successes: 2, draws: 2, atLeast: 0), 1, accuracy: 1e-12)
+        // train: 3 of 4 at or below 1; test: its 20 % quantile is 1 (1 of 5 at or below)
+        let e = Detection.tailTest([0.5, 0.7, 1, 9], [1, 2, 3, 4, 5], quantiles: [0.2])
         XCTAssertEqual(e.excess, 0.75 - 0.2, accuracy: 1e-12)
         XCTAssertEqual(e.at, 1)
         XCTAssertEqual(e.trainShare, 0.75)
         XCTAssertEqual(e.testShare, 0.2)
-        // beyond the test median nothing counts; a training set that is never ahead has no excess
-        XCTAssertEqual(Detection.lowerTailExcess([4, 5, 6], [1, 2, 3], upTo: 2).excess, 0)
-        XCTAssertEqual(Detection.lowerTailExcess([2, 2, 9, 9], [1, 3, 3, 3, 3], upTo: 3).excess, 0.5 - 0.2, accuracy: 1e-12)
-        XCTAssertEqual(Detection.lowerTailExcess([0, 0, 0, 9], [1, 3, 3, 3, 3], upTo: -1).excess, 0)
+        // 4 values at or below 1 of 9, 3 of them from the 4 training values: P(X >= 3), r = 4
+        XCTAssertEqual(e.pValue, Detection.hypergeometricUpperTail(population: 9, successes: 4, draws: 4, atLeast: 3), accuracy: 1e-12)
+        // a training set never ahead has no excess; two thresholds double the p-value (Bonferroni)
+        XCTAssertEqual(Detection.tailTest([4, 5, 6], [1, 2, 3], quantiles: [0.5]).excess, 0)
+        let two = Detection.tailTest([0.5, 0.7, 1, 9], [1, 2, 3, 4, 5], quantiles: [0.2, 0.2001])
+        XCTAssertEqual(two.pValue, 2 * e.pValue, accuracy: 1e-12)
+    }
+
+    /// Features: label c's samples ~ N(centre_c, 1) in 8 dimensions, centres 6 apart.
+    func features(_ labels: [Int], seed: UInt64, strangers: Set<Int> = [], width: Int = 8) -> [Float] {
+        var rng = SeededRNG(seed: seed)
+        var out: [Float] = []
+        for (i, y) in labels.enumerated() {
+            // a stranger carries the features of another class (the image it came from)
+            let c = strangers.contains(i) ? (y + 1 + i % 9) % 10 : y
+            for j in 0..<width { out.append(Float((j == c % width ? 6.0 * Double(1 + c / width) : 0) + Double(rng.normal()))) }
+        }
+        return out
+    }
+
+    func testTheFeatureSignalFindsABackdoorWhoseLossesLookClean() throws {
+        // label 4 gets 150 strangers (dirty-label poison) whose losses follow label 4's own
+        var d = data(seed: 5)
+        var rng = SeededRNG(seed: 77)
+        for _ in 0..<150 { d.l.append(Float(exp(-4 + 3.5 * 4 / 9 - 0.3 + Double(rng.normal())))); d.y.append(4) }
+        let strangers = Set((d.y.count - 150)..<d.y.count)
+        let f = Detection.Features(train: features(d.y, seed: 1, strangers: strangers), test: features(d.yt, seed: 2), width: 8)
+        let lossOnly = try XCTUnwrap(Detection.judge(trainLosses: d.l, trainLabels: d.y, testLosses: d.t, testLabels: d.yt))
+        XCTAssertFalse(lossOnly.backdoor, "the losses alone cannot tell: \(String(describing: lossOnly.strongest))")
+        let both = try XCTUnwrap(Detection.judge(trainLosses: d.l, trainLabels: d.y, testLosses: d.t, testLabels: d.yt, features: f))
+        XCTAssertEqual(both.target, 4, "\(String(describing: both.strongest))")
+        XCTAssertEqual(both.strongest?.signal, .featureDistance)
+        XCTAssertEqual(both.evidence.count, 20) // 10 labels x 2 signals
+        // and clean features raise no alarm
+        let clean = data(seed: 6)
+        let cf = Detection.Features(train: features(clean.y, seed: 3), test: features(clean.yt, seed: 4), width: 8)
+        XCTAssertFalse(try XCTUnwrap(Detection.judge(trainLosses: clean.l, trainLabels: clean.y, testLosses: clean.t, testLabels: clean.yt, features: cf)).backdoor)
+    }
+
+    func testNeighbourDistanceIsTheMeanOfTheKNearestAndLeavesTheSampleItselfOut() {
+        // one dimension: test points of label 0 at 0, 1, ..., 9; a training point at 20
+        let test = (0..<10).map { Float($0) }
+        let s = NeighbourDistance.scores(trainFeatures: [20], trainLabels: [0], testFeatures: test, testLabels: [Int](repeating: 0, count: 10), width: 1)
+        let k = Double(NeighbourDistance.k)
+        XCTAssertEqual(s[0]!.train[0], (0..<NeighbourDistance.k).map { Double(11 + $0) }.reduce(0, +) / k, accuracy: 1e-4)
+        // test point 0: its nearest others are 1...k
+        XCTAssertEqual(s[0]!.test[0], (1...NeighbourDistance.k).map(Double.init).reduce(0, +) / k, accuracy: 1e-4)
     }
 }

@@ -37,12 +37,21 @@ struct Detect: ParsableCommand {
             // the data isolation saw: the poisoned set when the run has an attack, else the ingested one
             let data = FileManager.default.fileExists(atPath: runFolder + "/poison/dataset.json") ? runFolder + "/poison" : runFolder + "/ingest"
             let losses = try NPY.read(iso + "/losses.npy").float32, testLosses = try NPY.read(iso + "/test_losses.npy").float32
+            var features = try IsolateStage.savedFeatures(iso)
             let ds = try DatasetStore.read(from: data)
             guard losses.count == ds.train.count, testLosses.count == ds.test.count else {
                 throw StageError.runFolder("\(iso): the saved losses (\(losses.count) training, \(testLosses.count) test) do not match \(data) (\(ds.train.count), \(ds.test.count))")
             }
+            if features == nil {
+                // a run folder from before features were saved: recompute them with the isolation model
+                let arch = StageRecord.read(folder: iso)?.parameters["model"]?["architecture"]?.stringValue.flatMap(Architecture.init) ?? .wrn16_1
+                let net = try arch.build(inputChannels: ds.train.channels, numClasses: ds.classNames.count, seed: 0)
+                try SafeTensors.load(into: net, from: iso + "/model.safetensors")
+                features = try IsolateStage.features(net, ds)
+            }
             let rule = Detection.Rule(falsePositiveRate: falsePositiveRate, minExcess: minExcess)
-            let v = Detection.judge(trainLosses: losses, trainLabels: ds.train.labels, testLosses: testLosses, testLabels: ds.test.labels, rule: rule)
+            let v = Detection.judge(trainLosses: losses, trainLabels: ds.train.labels, testLosses: testLosses, testLabels: ds.test.labels,
+                                    features: features, rule: rule)
             if json {
                 print(try OutputFile.tree(DetectionRecord(v, rule: rule, action: "judged by abl detect; the run's isolation is unchanged")).pretty)
             } else {
@@ -62,12 +71,13 @@ struct DetectionText {
         guard let v else { Swift.print("no verdict: fewer than 3 labels have 20 training and 10 test samples"); return }
         func name(_ c: Int) -> String { c < classNames.count ? "\(c) (\(classNames[c]))" : String(c) }
         Swift.print(v.backdoor ? "backdoor found, target label \(name(v.target ?? -1))" : "no backdoor found")
-        Swift.print(String(format: "family p-value %.3g (a backdoor needs <= %.3g and an excess of %.0f points); generalisation shift %.3f",
-                           v.familyPValue, v.rule.falsePositiveRate, v.rule.minExcess * 100, v.generalisationShift))
-        Swift.print("label  train  test  excess  at loss    train below  test below  p-value    share z")
+        Swift.print(String(format: "family p-value %.3g over %d label and signal pairs (a backdoor needs <= %.3g and an excess of %.0f points)",
+                           v.familyPValue, v.evidence.count, v.rule.falsePositiveRate, v.rule.minExcess * 100))
+        Swift.print("label  signal            train  test  excess  at         train share  test share  p-value    share z")
         for e in v.evidence.sorted(by: { $0.pValue != $1.pValue ? $0.pValue < $1.pValue : $0.label < $1.label }) {
-            Swift.print(String(format: "%5d  %5d  %4d  %6.3f  %9.3g  %10.1f%%  %9.1f%%  %9.3g  %7.2f", e.label, e.trainCount, e.testCount, e.excess, e.atLoss,
-                               e.trainShareBelow * 100, e.testShareBelow * 100, e.pValue, e.shareZ))
+            let signal = e.signal.rawValue.padding(toLength: 16, withPad: " ", startingAt: 0)
+            Swift.print(String(format: "%5d  ", e.label) + signal + String(format: "  %5d  %4d  %6.3f  %9.3g  %10.1f%%  %9.1f%%  %9.3g  %7.2f", e.trainCount, e.testCount,
+                               e.excess, e.at, e.trainShare * 100, e.testShare * 100, e.pValue, e.shareZ))
         }
     }
 }

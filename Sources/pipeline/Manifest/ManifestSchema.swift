@@ -153,7 +153,7 @@ enum ManifestSchema {
             .optional("when_clean", .choices(Detection.WhenClean.self), default: .string("isolate-nothing"),
                       "what a \"no backdoor\" verdict does: isolate-nothing (unlearning then trains an ordinary model) or isolate-anyway (isolate as with detection off)"),
             .optional("false_positive_rate", .number, default: .number(1e-4),
-                      "the chance the verdict calls a clean training set backdoored (Smirnov's bound, over all labels)", [.range(0, 0.5, openLo: true)]),
+                      "the chance the verdict calls a clean training set backdoored (exact hypergeometric tail per label, signal and threshold, Bonferroni over all)", [.range(0, 0.5, openLo: true)]),
             .optional("min_excess", .number, default: .number(0.05),
                       "the least excess share of a label's training samples below a loss, over its test samples, that counts as a backdoor", [.range(0, 1, openHi: true)]),
         ],

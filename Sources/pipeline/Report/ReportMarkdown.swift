@@ -50,10 +50,8 @@ enum ReportMarkdown {
     static func verdictSentence(_ r: RunReport) -> String? {
         guard let d = r.detection else { return nil }
         func name(_ c: Int) -> String { String(c) }
-        func share(_ e: DetectionRecord.Row) -> String {
-            String(format: "%.1f %% of its training samples have a loss below %.3g, against %.1f %% of its test samples", e.trainShareBelow * 100, e.atLoss, e.testShareBelow * 100)
-        }
-        let p = d.familyPValue.map { String(format: "p = %.2g over %d labels", $0, d.labels.count) } ?? ""
+        func share(_ e: DetectionRecord.Row) -> String { e.sentence }
+        let p = d.familyPValue.map { String(format: "p = %.2g over %d label and signal pairs", $0, d.labels.count) } ?? ""
         switch (d.backdoor, d.target, d.strongest) {
         case (true?, let t?, let e?):
             return "**Verdict: backdoor found**, target label \(name(t)): \(share(e)) (\(p)). Isolation: \(d.action)."

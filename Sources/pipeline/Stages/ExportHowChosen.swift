@@ -13,11 +13,11 @@ extension ExportStage {
             switch (d.backdoor, d.target) {
             case (true?, let t?):
                 let e = d.strongest
-                s += "The training set was judged against the test set: label \(name(t)) holds far more very-low-loss training samples than its test samples do"
-                if let e { s += " (\(pct(e.trainShareBelow)) of its training samples below a loss of \(String(format: "%.3g", e.atLoss)), against \(pct(e.testShareBelow)) of its test samples)" }
+                s += "The training set was judged against the test set: label \(name(t)) holds far more training samples unlike its test samples (by loss or by features) than chance allows"
+                if let e { s += " (\(e.sentence))" }
                 s += ", so a backdoor targeting it was found. "
             case (false?, _):
-                s += "The training set was judged against the test set and no backdoor was found: no label holds more very-low-loss training samples than its test samples explain. "
+                s += "The training set was judged against the test set and no backdoor was found: no label's training samples differ from its test samples (by loss or by features) more than chance allows. "
             default:
                 s += "The test set had too few samples per label to judge the training set against, so no verdict was made. "
             }

@@ -12,8 +12,9 @@ struct IsolateStage: Stage {
     /// the volatile timing.json; 4: `target_statistic` (mode gap by default), `class_mode_gap`;
     /// 5: the separation statistic (the new default), `class_separation`; `given_target` with
     /// `isolate.target` (a new optional key, so existing manifests keep their cache keys);
-    /// 6: test_losses.npy (the isolation model's losses on the clean test set) and the
-    /// detection verdict (`isolate.detection`).
+    /// 6: test_losses.npy, features.npy and test_features.npy (the isolation model's losses on
+    /// the clean test set, and its penultimate features of both sets) and the detection verdict
+    /// (`isolate.detection`).
     let formatVersion = 6
     /// Below this ratio of the target's statistic to the runner-up's, the log and report.md call
     /// the inferred target a close call (full-scale Blend: 1.14, a right call; docs/RESULTS.md).
@@ -28,7 +29,7 @@ struct IsolateStage: Stage {
     func parameters(_ m: Manifest) -> JSON { TrainingSupport.keyed(["model": m.section("model"), "isolate": m.section("isolate"), "seed": m.resolved["seed"]!]) }
     func externalInputs(_ m: Manifest) -> [String] { [] }
     func volatileOutputs(_ m: Manifest) -> [String] { ["timing.json"] }
-    func declaredOutputs(_ m: Manifest) -> [String] { ["model.safetensors", "losses.npy", "test_losses.npy", "isolated.npy", "isolation.json", "metrics.json"] }
+    func declaredOutputs(_ m: Manifest) -> [String] { ["model.safetensors", "losses.npy", "test_losses.npy", "features.npy", "test_features.npy", "isolated.npy", "isolation.json", "metrics.json"] }
 
     func run(_ ctx: StageContext) throws {
         let m = ctx.manifest, s = m.config.isolate
@@ -57,8 +58,9 @@ struct IsolateStage: Stage {
         let ratio = s.ratio
         let maxRatio = s.maxRatio
         let testLosses = try Evaluation.losses(net, data.dataset.test)
+        let features = try IsolateStage.features(net, data.dataset)
         let verdict = IsolateStage.verdict(s, losses: losses, labels: train.labels, testLosses: testLosses, testLabels: data.dataset.test.labels,
-                                           classNames: data.dataset.classNames, log: ctx.log)
+                                           features: features, classNames: data.dataset.classNames, log: ctx.log)
         let sel = Isolation.select(losses: losses, labels: train.labels, ratio: ratio,
                                    strategy: s.strategy, maxRatio: maxRatio,
                                    targetStatistic: s.targetStatistic, knownTarget: s.target, verdict: verdict, whenClean: s.whenClean)
@@ -113,6 +115,7 @@ struct IsolateStage: Stage {
         try SafeTensors.save(net, to: ctx.workFolder + "/model.safetensors", metadata: ["stage": name])
         try NPY.write(float32: losses, to: ctx.workFolder + "/losses.npy")
         try NPY.write(float32: testLosses, to: ctx.workFolder + "/test_losses.npy")
+        try IsolateStage.saveFeatures(features, to: ctx.workFolder)
         try NPY.write(int64: sel.indices, to: ctx.workFolder + "/isolated.npy")
         try OutputFile.write(info, to: ctx.workFolder + "/isolation.json")
         try TrainingSupport.writeTiming(ctx, seconds)

@@ -1,23 +1,48 @@
+import ABLNet
 import Foundation
+import PoisonForge
 import Sanitizer
 
 extension IsolateStage {
+    /// The isolation model's penultimate features of the training and the test set.
+    static func features(_ net: Network, _ ds: Dataset) throws -> Detection.Features {
+        let train = try LinearProbe.features(net, ds.train), test = try LinearProbe.features(net, ds.test)
+        return Detection.Features(train: train.values, test: test.values, width: train.width)
+    }
+
+    /// features.npy and test_features.npy (N x width float32) in the stage folder.
+    static func saveFeatures(_ f: Detection.Features, to folder: String) throws {
+        try NPY.write(float32: f.train, shape: [f.train.count / max(f.width, 1), f.width], to: folder + "/features.npy")
+        try NPY.write(float32: f.test, shape: [f.test.count / max(f.width, 1), f.width], to: folder + "/test_features.npy")
+    }
+
+    /// The features saved by `saveFeatures`, or nil where the folder has none.
+    static func savedFeatures(_ folder: String) throws -> Detection.Features? {
+        guard FileManager.default.fileExists(atPath: folder + "/features.npy") else { return nil }
+        let a = try NPY.read(folder + "/features.npy"), b = try NPY.read(folder + "/test_features.npy")
+        guard a.shape.count == 2, b.shape.count == 2, a.shape[1] == b.shape[1] else {
+            throw StageError.runFolder("\(folder): features.npy and test_features.npy are not two N x width arrays of one width")
+        }
+        return Detection.Features(train: a.float32, test: b.float32, width: a.shape[1])
+    }
+
     /// The detection verdict on the training set (nil with `isolate.detection` off, or when the
     /// test set gives too few labels to judge against), logged in plain words.
     static func verdict(_ s: IsolateConfig, losses: [Float], labels: [Int], testLosses: [Float], testLabels: [Int],
-                        classNames: [String], log: (String) -> Void) -> Detection.Verdict? {
+                        features: Detection.Features?, classNames: [String], log: (String) -> Void) -> Detection.Verdict? {
         guard s.detection != .off else { return nil }
-        guard let v = Detection.judge(trainLosses: losses, trainLabels: labels, testLosses: testLosses, testLabels: testLabels, rule: s.detectionRule) else {
+        guard let v = Detection.judge(trainLosses: losses, trainLabels: labels, testLosses: testLosses, testLabels: testLabels,
+                                      features: features, rule: s.detectionRule) else {
             log("detection: no verdict (fewer than 3 labels have 20 training and 10 test samples); isolation runs without one")
             return nil
         }
         func name(_ c: Int) -> String { c < classNames.count ? classNames[c] : String(c) }
         if let t = v.target, let e = v.strongest {
-            log(String(format: "detection: backdoor found, target label %d (%@): %.1f%% of its training samples have a loss below %.3g, against %.1f%% of its test samples (p = %.2g over %d labels)",
-                       t, name(t), e.trainShareBelow * 100, e.atLoss, e.testShareBelow * 100, v.familyPValue, v.evidence.count))
+            log(String(format: "detection: backdoor found, target label %d (%@): %@ (p = %.2g over %d label and signal pairs)",
+                       t, name(t), DetectionRecord.Row(e).sentence, v.familyPValue, v.evidence.count))
         } else if let e = v.strongest {
-            log(String(format: "detection: no backdoor found; the largest excess is label %d (%@): %.1f%% of its training samples below %.3g against %.1f%% of its test samples (p = %.2g over %d labels, needs <= %.2g and an excess of %.0f%%)",
-                       e.label, name(e.label), e.trainShareBelow * 100, e.atLoss, e.testShareBelow * 100, v.familyPValue, v.evidence.count,
+            log(String(format: "detection: no backdoor found; the largest excess is label %d (%@): %@ (p = %.2g over %d label and signal pairs; a backdoor needs <= %.2g and an excess of %.0f points)",
+                       e.label, name(e.label), DetectionRecord.Row(e).sentence, v.familyPValue, v.evidence.count,
                        v.rule.falsePositiveRate, v.rule.minExcess * 100))
         }
         return v

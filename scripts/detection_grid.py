@@ -1,0 +1,178 @@
+#!/usr/bin/env python3
+"""The detection grid: clean sets over several seeds and attacks x targets x rates, one manifest
+each, judged by `abl detect`; writes the table of docs/results/detection-<schedule>.md.
+
+  python3 scripts/detection_grid.py write  [--schedule quick]   # (re)writes the grid's manifests
+  python3 scripts/detection_grid.py run    [--schedule quick] [--stage isolate] [--jobs 1]
+  python3 scripts/detection_grid.py table  [--schedule quick]   # the results page from the run folders
+
+The manifests live in manifests/detection/<schedule>/ and derive from the schedule's base
+manifest (quick: manifests/quickstart.json; fmnist: manifests/fmnist/badnets.json): only the
+seed (which also draws the quick schedule's subset), the attack and the output change. A clean
+set is the base with the attack poisoning a single image (rate 1 / training-set size): the
+manifest format requires an attack, and one image cannot teach a backdoor.
+`run` runs what is not fresh (by default up to the isolate stage, which is all a verdict needs);
+`table` reads each run folder: the verdict from `abl detect --json` on the saved losses, the
+isolation model's ASR from isolate/metrics.json, the statistics' inferred target from
+isolation.json and, where the run went further, the no-defense and ABL figures of report.json.
+"""
+import argparse
+import datetime
+import json
+import os
+import platform
+import subprocess
+import sys
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+ABL = os.path.join(ROOT, ".build", "release", "abl")
+SCHEDULES = {
+    "quick": {"base": "manifests/quickstart.json", "train": 10000},
+    "fmnist": {"base": "manifests/fmnist/badnets.json", "train": 60000},
+}
+# (name, seed, attack): clean sets over five seeds, then attacks x targets x rates
+CASES = [(f"clean-s{s}", s, None) for s in range(5)] + [
+    ("badnets-t0-r10", 0, {"kind": "badnets", "target": 0, "rate": 0.1}),
+    ("badnets-t8-r10", 0, {"kind": "badnets", "target": 8, "rate": 0.1}),
+    ("badnets-t3-r10", 0, {"kind": "badnets", "target": 3, "rate": 0.1}),
+    ("badnets-t1-r5", 0, {"kind": "badnets", "target": 1, "rate": 0.05}),
+    ("badnets-t5-r2", 0, {"kind": "badnets", "target": 5, "rate": 0.02}),
+    ("badnets-t7-r1", 0, {"kind": "badnets", "target": 7, "rate": 0.01}),
+    ("blend-t3-r10", 0, {"kind": "blend", "target": 3, "rate": 0.1}),
+    ("sig-t5-r10", 0, {"kind": "sig", "target": 5, "rate": 0.1}),
+    ("trojan-t2-r10", 0, {"kind": "trojan", "target": 2, "rate": 0.1}),
+]
+
+
+def folder(schedule):
+    return os.path.join(ROOT, "manifests", "detection", schedule)
+
+
+def manifest(schedule, name, seed, attack):
+    s = SCHEDULES[schedule]
+    with open(os.path.join(ROOT, s["base"])) as f:
+        m = json.load(f)
+    m.pop("$comment", None)
+    m["$schema"] = "../../abl-manifest.schema.json"
+    m["$comment"] = f"Detection grid ({schedule} schedule, {s['base']} with another seed or attack): scripts/detection_grid.py writes it."
+    m["name"] = f"detection-{schedule}-{name}"
+    m["seed"] = seed
+    m["output"] = f"runs/detection/{schedule}/{name}"
+    m["attack"] = attack or {"kind": "badnets", "target": 0, "rate": 1 / s["train"]}
+    return m
+
+
+def write(args):
+    os.makedirs(folder(args.schedule), exist_ok=True)
+    for name, seed, attack in CASES:
+        path = os.path.join(folder(args.schedule), name + ".json")
+        with open(path, "w") as f:
+            json.dump(manifest(args.schedule, name, seed, attack), f, indent=2)
+            f.write("\n")
+        print(os.path.relpath(path, ROOT))
+
+
+def manifests(schedule):
+    return [(name, os.path.join(folder(schedule), name + ".json")) for name, _, _ in CASES
+            if os.path.exists(os.path.join(folder(schedule), name + ".json"))]
+
+
+def run(args):
+    procs = []
+    for name, path in manifests(args.schedule):
+        cmd = [ABL, "run", path] + (["--stage", args.stage] if args.stage else [])
+        print("$", " ".join(os.path.relpath(c, ROOT) if c.startswith(ROOT) else c for c in cmd), flush=True)
+        procs.append(subprocess.Popen(cmd, cwd=ROOT))
+        if len(procs) >= args.jobs:
+            if procs.pop(0).wait() != 0:
+                sys.exit(f"{name}: failed")
+    for p in procs:
+        if p.wait() != 0:
+            sys.exit("a run failed")
+
+
+def pct(v):
+    return "–" if v is None else f"{100 * v:.2f}"
+
+
+def load(path):
+    try:
+        with open(path) as f:
+            return json.load(f)
+    except (OSError, ValueError):
+        return None
+
+
+def cpu():
+    try:
+        with open("/proc/cpuinfo") as f:
+            info = f.read()
+    except OSError:
+        return platform.processor() or "unknown"
+    model = next((l.split(":", 1)[1].strip() for l in info.splitlines() if l.startswith("model name")), "unknown")
+    flags = next((l.split(":", 1)[1].split() for l in info.splitlines() if l.startswith("flags")), [])
+    vec = [f for f in ("avx2", "fma", "avx512f", "avx512_bf16", "amx_bf16") if f in flags]
+    return f"{model} ({' '.join(vec)})"
+
+
+def table(args):
+    version = subprocess.run([ABL, "--version"], capture_output=True, text=True).stdout.strip()
+    rows, clean_fp, cleans, attacks_found, attacks = [], 0, 0, 0, 0
+    for name, path in manifests(args.schedule):
+        m = load(path)
+        out = os.path.join(ROOT, m["output"])
+        det = subprocess.run([ABL, "detect", out, "--json"], capture_output=True, text=True)
+        if det.returncode != 0:
+            rows.append(f"| {name} | not run | | | | | | | | | |")
+            continue
+        v = json.loads(det.stdout)
+        a = load(os.path.join(out, "poison", "attack.json")) or {}
+        iso = load(os.path.join(out, "isolate", "isolation.json")) or {}
+        met = (load(os.path.join(out, "isolate", "metrics.json")) or {}).get("final", {})
+        rep = load(os.path.join(out, "report", "report.json"))
+        clean = name.startswith("clean")
+        truth = None if clean else a.get("target")
+        found = v.get("backdoor") and v.get("target") == truth
+        if clean:
+            cleans += 1
+            clean_fp += bool(v.get("backdoor"))
+        else:
+            attacks += 1
+            attacks_found += bool(found)
+        s = (v.get("labels") or [{}])[0]
+        verdict = "none" if v.get("backdoor") is None else (f"backdoor, label {v['target']}" if v["backdoor"] else "no backdoor")
+        ok = ("✓" if not v.get("backdoor") else "✗ false alarm") if clean else ("✓" if found else "✗")
+        stat = iso.get("inferred_target", "–")
+        nd = abl = None
+        if rep:
+            nd, abl = rep["models"].get("no_defense", {}), rep["models"].get("abl", {})
+        attack_text = "clean (1 image poisoned)" if clean else f"{a.get('name')} → {truth} at {a.get('rate')}"
+        rows.append(f"| {name} | {attack_text} | {a.get('poisoned', '–')} | {verdict} | {ok} | {v.get('family_p_value', 1):.2g} "
+                    f"| label {s.get('label', '–')}, {s.get('signal', '–')}: {pct(s.get('train_share'))} vs {pct(s.get('test_share'))} "
+                    f"| {pct(met.get('asr'))} | {stat} | {pct(nd.get('asr')) if nd else '–'} | {pct(abl.get('asr')) if abl else '–'} |")
+    now = datetime.date.today().isoformat()
+    print(f"<!-- generated by: python3 scripts/detection_grid.py table --schedule {args.schedule} -->")
+    print(f"# Detection grid, {args.schedule} schedule\n")
+    print(f"Generated by `python3 scripts/detection_grid.py table --schedule {args.schedule}` on {now} from the run folders of "
+          f"`manifests/detection/{args.schedule}/` (run with `python3 scripts/detection_grid.py run --schedule {args.schedule}`), "
+          f"with {version}, on {cpu()}. The verdict is `abl detect` on each run's saved isolation losses with the default rule "
+          f"(docs/DETECTION.md). Figures in %.\n")
+    print(f"Clean sets judged backdoored: {clean_fp} of {cleans} run; attacks whose target was named: {attacks_found} of {attacks} run.\n")
+    print("| case | attack | poisoned | verdict | right | family p | strongest label and signal: training vs test share beyond the threshold | isolation-model ASR | statistics' target | no-def ASR | ABL ASR |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|")
+    for r in rows:
+        print(r)
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("command", choices=["write", "run", "table"])
+    p.add_argument("--schedule", choices=sorted(SCHEDULES), default="quick")
+    p.add_argument("--stage", default="isolate", help="run up to this stage (empty: the whole manifest)")
+    p.add_argument("--jobs", type=int, default=1, help="runs at once (each uses every core)")
+    args = p.parse_args()
+    {"write": write, "run": run, "table": table}[args.command](args)
+
+
+if __name__ == "__main__":
+    main()
