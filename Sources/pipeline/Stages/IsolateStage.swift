@@ -38,18 +38,14 @@ struct IsolateStage: Stage {
         let gamma = Float(s.gamma)
         let granularity = s.granularity
         let aug = TrainingSupport.augmentation(s.augment)
-        let steps = (train.count + trainer.settings.batchSize - 1) / trainer.settings.batchSize
-        var curve: [CurvePoint] = []
-        var seconds: [Double] = []
-        for e in 1...epochs {
-            let t0 = Date()
-            let bar = ctx.progress("isolate epoch \(e)/\(epochs)", total: steps)
-            let loss = try trainer.epoch(train, objective: .lga(gamma: gamma, granularity: granularity), lr: lr, augment: aug,
-                                         shuffle: s.shuffle, stage: name, epoch: e) { done, _ in bar.update(done); return true }
-            let scores = try data.score(net)
-            curve.append(TrainingSupport.point(phase: "isolate", epoch: e, lr: lr, loss: loss, scores: scores)); seconds.append(Date().timeIntervalSince(t0))
-            ctx.log(String(format: "isolate epoch %d: LGA loss %.4f, CA %.2f%%, ASR %.2f%%", e, loss, scores.ca * 100, scores.asr * 100))
-        }
+        var loop = TrainingLoop(ctx)
+        try loop.run(phase: "isolate", label: "isolate", epochs: epochs, steps: TrainingSupport.steps(train.count, trainer), lr: { _ in lr },
+                     train: { e, lr, progress in
+                         try trainer.epoch(train, objective: .lga(gamma: gamma, granularity: granularity), lr: lr, augment: aug,
+                                           shuffle: s.shuffle, stage: name, epoch: e) { done, _ in progress(done); return true }
+                     },
+                     score: { TrainingLoop.Score(try data.score(net)) },
+                     log: { e, loss, s in String(format: "isolate epoch %d: LGA loss %.4f, CA %.2f%%, ASR %.2f%%", e, loss, s.ca * 100, (s.asr ?? 0) * 100) })
         let losses = try Evaluation.losses(net, train)
         if losses.contains(where: { !$0.isFinite }) { throw TrainingError.diverged(stage: name, epoch: epochs) }
         let ratio = s.ratio
@@ -102,8 +98,8 @@ struct IsolateStage: Stage {
         try NPY.write(float32: losses, to: ctx.workFolder + "/losses.npy")
         try NPY.write(int64: sel.indices, to: ctx.workFolder + "/isolated.npy")
         try OutputFile.write(info, to: ctx.workFolder + "/isolation.json")
-        try TrainingSupport.writeTiming(ctx, seconds)
-        try TrainingSupport.writeMetrics(ctx, TrainingMetrics(curve: curve, final: Scores(try data.score(net))))
+        try loop.writeTiming()
+        try TrainingSupport.writeMetrics(ctx, TrainingMetrics(curve: loop.curve, final: Scores(try data.score(net))))
     }
 }
 

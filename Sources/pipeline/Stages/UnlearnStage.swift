@@ -29,65 +29,64 @@ struct UnlearnStage: Stage {
         let isoSet = Set(isolated)
         let rest = (0..<train.count).filter { !isoSet.contains($0) }
         let trainer = Trainer(net: net, settings: TrainingSupport.settings(m), seed: m.seed, stream: name)
-        let bs = trainer.settings.batchSize
-        var curve: [CurvePoint] = []
-        var seconds: [Double] = []
-        let ftEpochs = s.finetuneEpochs, ftLR = Float(s.finetuneLr), drop = s.finetuneLrDrop
-        let joint = s.mode == .joint
+        let joint = s.mode == .joint, phase = joint ? "joint" : "finetune", label = joint ? "joint" : "fine-tune"
         let unlearnObjective = s.unlearning
         let ftAug = TrainingSupport.augmentation(s.finetuneAugment)
-        if ftEpochs > 0 {
-            for e in 1...ftEpochs {
-                let t0 = Date(), lr = TrainingSupport.lr(ftLR, drop: drop, epoch: e - 1)
-                let bar = ctx.progress("\(joint ? "joint" : "fine-tune") epoch \(e)/\(ftEpochs)", total: (rest.count + bs - 1) / bs)
-                let loss: Double
-                if joint {
-                    loss = try trainer.jointEpoch(train, clean: rest, isolated: isolated, lambda: Float(s.lambda), unlearning: unlearnObjective, lr: lr,
-                                                  augment: ftAug, shuffle: true, stage: "unlearn (joint)", epoch: e)
-                    bar.update((rest.count + bs - 1) / bs)
-                } else {
-                    loss = try trainer.epoch(train, indices: rest, objective: .crossEntropy, lr: lr, augment: ftAug, shuffle: true,
-                                             stage: "unlearn (fine-tune)", epoch: e) { done, _ in bar.update(done); return true }
-                }
-                let scores = try data.score(net)
-                curve.append(TrainingSupport.point(phase: joint ? "joint" : "finetune", epoch: e, lr: lr, loss: loss, scores: scores)); seconds.append(Date().timeIntervalSince(t0))
-                ctx.log(String(format: "%@ epoch %d: loss %.4f, CA %.2f%%, ASR %.2f%%", joint ? "joint" : "fine-tune", e, loss, scores.ca * 100, scores.asr * 100))
-            }
+        let steps = TrainingSupport.steps(rest.count, trainer)
+        var loop = TrainingLoop(ctx)
+        func scoreLine(_ e: Int, _ loss: Double, _ sc: TrainingLoop.Score, _ what: String, _ suffix: String = "") -> String {
+            String(format: "%@ epoch %d: %@ %.4f, CA %.2f%%, ASR %.2f%%%@", label, e, what, loss, sc.ca * 100, (sc.asr ?? 0) * 100, suffix)
         }
-        let ulEpochs = s.epochs, ulLR = Float(s.lr)
+        try loop.run(phase: phase, label: label, epochs: s.finetuneEpochs, steps: steps,
+                     lr: { TrainingSupport.lr(Float(s.finetuneLr), drop: s.finetuneLrDrop, epoch: $0 - 1) },
+                     train: { e, lr, progress in
+                         if joint {
+                             let loss = try trainer.jointEpoch(train, clean: rest, isolated: isolated, lambda: Float(s.lambda), unlearning: unlearnObjective, lr: lr,
+                                                               augment: ftAug, shuffle: true, stage: "unlearn (joint)", epoch: e)
+                             progress(steps)
+                             return loss
+                         }
+                         return try trainer.epoch(train, indices: rest, objective: .crossEntropy, lr: lr, augment: ftAug, shuffle: true,
+                                                  stage: "unlearn (fine-tune)", epoch: e) { done, _ in progress(done); return true }
+                     },
+                     score: { TrainingLoop.Score(try data.score(net)) },
+                     log: { e, loss, sc in scoreLine(e, loss, sc, "loss") })
         let stopAt = s.stopIsolatedAccuracy
         let isoSplit = train.subset(isolated)
         func isolatedAccuracy() throws -> Double {
             Metrics.cleanAccuracy(predictions: try Evaluation.predict(net, isoSplit), labels: isoSplit.labels)
         }
         var stoppedAt: AscentStop? = nil
-        if ulEpochs > 0 {
+        if s.epochs > 0 {
             net.freezeBatchNormStatistics(s.freezeBn)
             defer { net.freezeBatchNormStatistics(false) }
             var stop = false
             if let t = stopAt, try isolatedAccuracy() <= t { stop = true; stoppedAt = AscentStop(epoch: 0, step: 0) }
-            var e = 1
-            while e <= ulEpochs && !stop {
-                let t0 = Date()
-                let loss = try trainer.epoch(train, indices: isolated, objective: unlearnObjective, lr: ulLR, augment: TrainingSupport.augmentation(s.augment),
-                                             shuffle: true, stage: "unlearn (ascent)", epoch: e) { step, _ in
-                    guard let t = stopAt else { return true }
-                    if try isolatedAccuracy() <= t {
-                        stop = true
-                        stoppedAt = AscentStop(epoch: e, step: step)
-                        return false
-                    }
-                    return true
-                }
-                let scores = try data.score(net)
-                curve.append(TrainingSupport.point(phase: "unlearn", epoch: e, lr: ulLR, loss: loss, scores: scores)); seconds.append(Date().timeIntervalSince(t0))
-                ctx.log(String(format: "unlearn epoch %d: isolated loss %.4f, CA %.2f%%, ASR %.2f%%%@", e, -loss, scores.ca * 100, scores.asr * 100, stop ? " (stopping rule met)" : ""))
-                e += 1
-            }
+            let ulLR = Float(s.lr), aug = TrainingSupport.augmentation(s.augment)
+            try loop.run(phase: "unlearn", label: "unlearn", epochs: s.epochs, steps: TrainingSupport.steps(isolated.count, trainer), lr: { _ in ulLR },
+                         stop: { stop },
+                         train: { e, lr, progress in
+                             try trainer.epoch(train, indices: isolated, objective: unlearnObjective, lr: lr, augment: aug,
+                                               shuffle: true, stage: "unlearn (ascent)", epoch: e) { step, _ in
+                                 progress(step)
+                                 guard let t = stopAt else { return true }
+                                 if try isolatedAccuracy() <= t {
+                                     stop = true
+                                     stoppedAt = AscentStop(epoch: e, step: step)
+                                     return false
+                                 }
+                                 return true
+                             }
+                         },
+                         score: { TrainingLoop.Score(try data.score(net)) },
+                         log: { e, loss, sc in
+                             String(format: "unlearn epoch %d: isolated loss %.4f, CA %.2f%%, ASR %.2f%%%@", e, -loss, sc.ca * 100, (sc.asr ?? 0) * 100,
+                                    stop ? " (stopping rule met)" : "")
+                         })
         }
         try SafeTensors.save(net, to: ctx.workFolder + "/model.safetensors", metadata: ["stage": name])
-        try TrainingSupport.writeTiming(ctx, seconds)
-        try TrainingSupport.writeMetrics(ctx, TrainingMetrics(curve: curve, final: Scores(try data.score(net)),
+        try loop.writeTiming()
+        try TrainingSupport.writeMetrics(ctx, TrainingMetrics(curve: loop.curve, final: Scores(try data.score(net)),
                                                               isolatedAccuracy: TrainingSupport.round4(try isolatedAccuracy()), ascentStopped: .some(stoppedAt)))
     }
 }
