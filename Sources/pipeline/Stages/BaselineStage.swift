@@ -15,7 +15,7 @@ struct BaselineStage: Stage {
     func parameters(_ m: Manifest) -> JSON {
         var b = m.section("baseline").objectValue ?? [:]
         b["clean"] = nil // whether the clean stage exists does not change what the no-defense stage computes
-        return TrainingSupport.keyed(["model": m.section("model"), "baseline": .object(b), "seed": m.resolved["seed"]!])
+        return TrainingSupport.keyed(["model": m.section("model"), "baseline": .object(b), "seed": m.resolved["seed"]!], m)
     }
     func externalInputs(_ m: Manifest) -> [String] { [] }
     func volatileOutputs(_ m: Manifest) -> [String] { ["timing.json"] }

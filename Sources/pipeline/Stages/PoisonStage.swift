@@ -14,7 +14,7 @@ struct PoisonStage: Stage {
     var upstream: [String] { withSurrogate ? ["ingest", "surrogate"] : ["ingest"] }
     let formatVersion = 1
 
-    func parameters(_ m: Manifest) -> JSON { TrainingSupport.keyed(["attack": m.section("attack"), "seed": m.resolved["seed"]!]) }
+    func parameters(_ m: Manifest) -> JSON { TrainingSupport.keyed(["attack": m.section("attack"), "seed": m.resolved["seed"]!], m) }
     func externalInputs(_ m: Manifest) -> [String] {
         if let p = m.config.attack?.parameters as? BlendParameters, p.key == .image, let path = p.keyImage { return [path] }
         return []

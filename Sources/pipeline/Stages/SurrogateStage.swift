@@ -14,7 +14,7 @@ struct SurrogateStage: Stage {
     func parameters(_ m: Manifest) -> JSON {
         var model = m.section("model").objectValue ?? [:]
         model["architecture"] = nil // the surrogate section names its own
-        return TrainingSupport.keyed(["model": .object(model), "surrogate": m.section("surrogate"), "seed": m.resolved["seed"]!])
+        return TrainingSupport.keyed(["model": .object(model), "surrogate": m.section("surrogate"), "seed": m.resolved["seed"]!], m)
     }
     func externalInputs(_ m: Manifest) -> [String] { [m.config.surrogate.checkpoint].compactMap { $0 } }
     func volatileOutputs(_ m: Manifest) -> [String] { ["timing.json"] }

@@ -24,11 +24,14 @@ struct PoisonedRun {
 }
 
 enum TrainingSupport {
-    /// The parameters of a stage that runs the engine, with `Engine.numericsVersion` when it is
-    /// above 1 (absent means 1, so the keys of runs cached before the field existed still hold).
-    static func keyed(_ parameters: [String: JSON]) -> JSON {
+    /// The parameters of a stage that runs the engine, with every engine setting that changes
+    /// the bits: `Engine.numericsVersion` when it is above 1 (absent means 1, so the keys of runs
+    /// cached before the field existed still hold), and the worker count (the order of the
+    /// engine's reductions) as `engine_workers` unless the parameters hold `model.threads`.
+    static func keyed(_ parameters: [String: JSON], _ m: Manifest) -> JSON {
         var p = parameters
         if Engine.numericsVersion > 1 { p["numerics"] = .number(Double(Engine.numericsVersion)) }
+        if p["model"]?["threads"] == nil { p["engine_workers"] = .number(Double(m.engineWorkers)) }
         return .object(p)
     }
 
