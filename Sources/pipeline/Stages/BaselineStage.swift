@@ -32,7 +32,7 @@ struct BaselineStage: Stage {
         var loop = TrainingLoop(ctx)
         try loop.run(phase: name, label: name, epochs: epochs, steps: TrainingSupport.steps(train.count, trainer), lr: { TrainingSupport.lr(base, drop: drop, epoch: $0 - 1) },
                      train: { e, lr, progress in
-                         try trainer.epoch(train, objective: .crossEntropy, lr: lr, augment: aug, shuffle: true, stage: name, epoch: e) { done, _ in progress(done); return true }
+                         try trainer.epoch(train, EpochPlan(objective: .crossEntropy, lr: lr, augment: aug, name: "\(name) epoch \(e)")) { done, _ in progress(done); return true }
                      },
                      score: { TrainingLoop.Score(try data.score(net)) },
                      log: { e, loss, s in String(format: "%@ epoch %d: loss %.4f, CA %.2f%%, ASR %.2f%%", name, e, loss, s.ca * 100, (s.asr ?? 0) * 100) })

@@ -41,13 +41,13 @@ struct IsolateStage: Stage {
         var loop = TrainingLoop(ctx)
         try loop.run(phase: "isolate", label: "isolate", epochs: epochs, steps: TrainingSupport.steps(train.count, trainer), lr: { _ in lr },
                      train: { e, lr, progress in
-                         try trainer.epoch(train, objective: .lga(gamma: gamma, granularity: granularity), lr: lr, augment: aug,
-                                           shuffle: s.shuffle, stage: name, epoch: e) { done, _ in progress(done); return true }
+                         try trainer.epoch(train, EpochPlan(objective: .lga(gamma: gamma, granularity: granularity), lr: lr, augment: aug,
+                                                            order: s.shuffle ? .shuffled : .fixed, name: "\(name) epoch \(e)")) { done, _ in progress(done); return true }
                      },
                      score: { TrainingLoop.Score(try data.score(net)) },
                      log: { e, loss, s in String(format: "isolate epoch %d: LGA loss %.4f, CA %.2f%%, ASR %.2f%%", e, loss, s.ca * 100, (s.asr ?? 0) * 100) })
         let losses = try Evaluation.losses(net, train)
-        if losses.contains(where: { !$0.isFinite }) { throw TrainingError.diverged(stage: name, epoch: epochs) }
+        if losses.contains(where: { !$0.isFinite }) { throw TrainingError.diverged(epoch: "\(name) epoch \(epochs)") }
         let ratio = s.ratio
         let maxRatio = s.maxRatio
         let sel = Isolation.select(losses: losses, labels: train.labels, ratio: ratio,

@@ -53,8 +53,9 @@ struct SurrogateStage: Stage {
         var loop = TrainingLoop(ctx)
         try loop.run(phase: name, label: name, epochs: epochs, steps: TrainingSupport.steps(indices.count, trainer), lr: { TrainingSupport.lr(base, drop: drop, epoch: $0 - 1) },
                      train: { e, lr, progress in
-                         try trainer.epoch(clean.train, indices: indices, objective: .crossEntropy, lr: lr, augment: aug, shuffle: true,
-                                           stage: name, epoch: e) { done, _ in progress(done); return true }
+                         try trainer.epoch(clean.train, EpochPlan(samples: indices, objective: .crossEntropy, lr: lr, augment: aug, name: "\(name) epoch \(e)")) { done, _ in
+                             progress(done); return true
+                         }
                      },
                      score: {
                          ca = Metrics.cleanAccuracy(predictions: try Evaluation.predict(net, clean.test), labels: clean.test.labels)

@@ -41,13 +41,13 @@ struct UnlearnStage: Stage {
                      lr: { TrainingSupport.lr(Float(s.finetuneLr), drop: s.finetuneLrDrop, epoch: $0 - 1) },
                      train: { e, lr, progress in
                          if joint {
-                             let loss = try trainer.jointEpoch(train, clean: rest, isolated: isolated, lambda: Float(s.lambda), unlearning: unlearnObjective, lr: lr,
-                                                               augment: ftAug, shuffle: true, stage: "unlearn (joint)", epoch: e)
+                             let loss = try trainer.jointEpoch(train, JointEpochPlan(clean: rest, isolated: isolated, lambda: Float(s.lambda), unlearning: unlearnObjective,
+                                                                                     lr: lr, augment: ftAug, name: "unlearn (joint) epoch \(e)"))
                              progress(steps)
                              return loss
                          }
-                         return try trainer.epoch(train, indices: rest, objective: .crossEntropy, lr: lr, augment: ftAug, shuffle: true,
-                                                  stage: "unlearn (fine-tune)", epoch: e) { done, _ in progress(done); return true }
+                         return try trainer.epoch(train, EpochPlan(samples: rest, objective: .crossEntropy, lr: lr, augment: ftAug,
+                                                                   name: "unlearn (fine-tune) epoch \(e)")) { done, _ in progress(done); return true }
                      },
                      score: { TrainingLoop.Score(try data.score(net)) },
                      log: { e, loss, sc in scoreLine(e, loss, sc, "loss") })
@@ -66,8 +66,8 @@ struct UnlearnStage: Stage {
             try loop.run(phase: "unlearn", label: "unlearn", epochs: s.epochs, steps: TrainingSupport.steps(isolated.count, trainer), lr: { _ in ulLR },
                          stop: { stop },
                          train: { e, lr, progress in
-                             try trainer.epoch(train, indices: isolated, objective: unlearnObjective, lr: lr, augment: aug,
-                                               shuffle: true, stage: "unlearn (ascent)", epoch: e) { step, _ in
+                             try trainer.epoch(train, EpochPlan(samples: isolated, objective: unlearnObjective, lr: lr, augment: aug,
+                                                                name: "unlearn (ascent) epoch \(e)")) { step, _ in
                                  progress(step)
                                  guard let t = stopAt else { return true }
                                  if try isolatedAccuracy() <= t {
