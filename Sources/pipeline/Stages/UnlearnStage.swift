@@ -20,7 +20,7 @@ struct UnlearnStage: Stage {
     func declaredOutputs(_ m: Manifest) -> [String] { ["model.safetensors", "metrics.json"] }
 
     func run(_ ctx: StageContext) throws {
-        let m = ctx.manifest, s = m.config.unlearn
+        let m = ctx.manifest
         let data = try PoisonedRun.load(ctx)
         let train = data.dataset.train
         let net = try TrainingSupport.network(m, data.dataset, stream: "isolate")
@@ -29,64 +29,71 @@ struct UnlearnStage: Stage {
         let isoSet = Set(isolated)
         let rest = (0..<train.count).filter { !isoSet.contains($0) }
         let trainer = Trainer(net: net, settings: TrainingSupport.settings(m), seed: m.seed, stream: name)
-        let joint = s.mode == .joint, phase = joint ? "joint" : "finetune", label = joint ? "joint" : "fine-tune"
-        let unlearnObjective = s.unlearning
-        let ftAug = TrainingSupport.augmentation(s.finetuneAugment)
-        let steps = TrainingSupport.steps(rest.count, trainer)
+        let isoSplit = train.subset(isolated)
+        let isolatedAccuracy = { Metrics.cleanAccuracy(predictions: try Evaluation.predict(net, isoSplit), labels: isoSplit.labels) }
         var loop = TrainingLoop(ctx)
-        func scoreLine(_ e: Int, _ loss: Double, _ sc: TrainingLoop.Score, _ what: String, _ suffix: String = "") -> String {
-            String(format: "%@ epoch %d: %@ %.4f, CA %.2f%%, ASR %.2f%%%@", label, e, what, loss, sc.ca * 100, (sc.asr ?? 0) * 100, suffix)
-        }
-        try loop.run(phase: phase, label: label, epochs: s.finetuneEpochs, steps: steps,
+        try fineTune(&loop, trainer, data, rest: rest, isolated: isolated)
+        let stoppedAt = try ascend(&loop, trainer, data, isolated: isolated, isolatedAccuracy: isolatedAccuracy)
+        try SafeTensors.save(net, to: ctx.workFolder + "/model.safetensors", metadata: ["stage": name])
+        try loop.writeTiming()
+        try TrainingSupport.writeMetrics(ctx, TrainingMetrics(curve: loop.curve, final: Scores(try data.score(net)),
+                                                              isolatedAccuracy: TrainingSupport.round4(try isolatedAccuracy()), ascentStopped: .some(stoppedAt)))
+    }
+
+    /// `finetune_epochs` epochs on the rest: plain fine-tuning (sequential), or the joint
+    /// objective that also unlearns the isolated samples in every step (joint).
+    func fineTune(_ loop: inout TrainingLoop, _ trainer: Trainer, _ data: PoisonedRun, rest: [Int], isolated: [Int]) throws {
+        let s = loop.ctx.manifest.config.unlearn, train = data.dataset.train
+        let joint = s.mode == .joint, label = joint ? "joint" : "fine-tune"
+        let aug = TrainingSupport.augmentation(s.finetuneAugment)
+        let steps = TrainingSupport.steps(rest.count, trainer)
+        try loop.run(phase: joint ? "joint" : "finetune", label: label, epochs: s.finetuneEpochs, steps: steps,
                      lr: { TrainingSupport.lr(Float(s.finetuneLr), drop: s.finetuneLrDrop, epoch: $0 - 1) },
                      train: { e, lr, progress in
                          if joint {
-                             let loss = try trainer.jointEpoch(train, JointEpochPlan(clean: rest, isolated: isolated, lambda: Float(s.lambda), unlearning: unlearnObjective,
-                                                                                     lr: lr, augment: ftAug, name: "unlearn (joint) epoch \(e)"))
+                             let loss = try trainer.jointEpoch(train, JointEpochPlan(clean: rest, isolated: isolated, lambda: Float(s.lambda), unlearning: s.unlearning,
+                                                                                     lr: lr, augment: aug, name: "unlearn (joint) epoch \(e)"))
                              progress(steps)
                              return loss
                          }
-                         return try trainer.epoch(train, EpochPlan(samples: rest, objective: .crossEntropy, lr: lr, augment: ftAug,
+                         return try trainer.epoch(train, EpochPlan(samples: rest, objective: .crossEntropy, lr: lr, augment: aug,
                                                                    name: "unlearn (fine-tune) epoch \(e)")) { done, _ in progress(done); return true }
                      },
-                     score: { TrainingLoop.Score(try data.score(net)) },
-                     log: { e, loss, sc in scoreLine(e, loss, sc, "loss") })
+                     score: { TrainingLoop.Score(try data.score(trainer.net)) },
+                     log: { e, loss, sc in String(format: "%@ epoch %d: loss %.4f, CA %.2f%%, ASR %.2f%%", label, e, loss, sc.ca * 100, (sc.asr ?? 0) * 100) })
+    }
+
+    /// `epochs` epochs of the unlearning objective on the isolated samples, BatchNorm statistics
+    /// frozen if asked, stopped once the accuracy on them reaches `stop_isolated_accuracy`.
+    /// Returns where the rule stopped it, nil when it did not.
+    func ascend(_ loop: inout TrainingLoop, _ trainer: Trainer, _ data: PoisonedRun, isolated: [Int],
+                isolatedAccuracy: () throws -> Double) throws -> AscentStop? {
+        let s = loop.ctx.manifest.config.unlearn, train = data.dataset.train, net = trainer.net
+        guard s.epochs > 0 else { return nil }
+        net.freezeBatchNormStatistics(s.freezeBn)
+        defer { net.freezeBatchNormStatistics(false) }
         let stopAt = s.stopIsolatedAccuracy
-        let isoSplit = train.subset(isolated)
-        func isolatedAccuracy() throws -> Double {
-            Metrics.cleanAccuracy(predictions: try Evaluation.predict(net, isoSplit), labels: isoSplit.labels)
-        }
         var stoppedAt: AscentStop? = nil
-        if s.epochs > 0 {
-            net.freezeBatchNormStatistics(s.freezeBn)
-            defer { net.freezeBatchNormStatistics(false) }
-            var stop = false
-            if let t = stopAt, try isolatedAccuracy() <= t { stop = true; stoppedAt = AscentStop(epoch: 0, step: 0) }
-            let ulLR = Float(s.lr), aug = TrainingSupport.augmentation(s.augment)
-            try loop.run(phase: "unlearn", label: "unlearn", epochs: s.epochs, steps: TrainingSupport.steps(isolated.count, trainer), lr: { _ in ulLR },
-                         stop: { stop },
+        if let t = stopAt, try isolatedAccuracy() <= t { stoppedAt = AscentStop(epoch: 0, step: 0) }
+        let lr = Float(s.lr), aug = TrainingSupport.augmentation(s.augment), objective = s.unlearning
+        try withoutActuallyEscaping(isolatedAccuracy) { accuracy in
+            try loop.run(phase: "unlearn", label: "unlearn", epochs: s.epochs, steps: TrainingSupport.steps(isolated.count, trainer), lr: { _ in lr },
+                         stop: { stoppedAt != nil },
                          train: { e, lr, progress in
-                             try trainer.epoch(train, EpochPlan(samples: isolated, objective: unlearnObjective, lr: lr, augment: aug,
+                             try trainer.epoch(train, EpochPlan(samples: isolated, objective: objective, lr: lr, augment: aug,
                                                                 name: "unlearn (ascent) epoch \(e)")) { step, _ in
                                  progress(step)
-                                 guard let t = stopAt else { return true }
-                                 if try isolatedAccuracy() <= t {
-                                     stop = true
-                                     stoppedAt = AscentStop(epoch: e, step: step)
-                                     return false
-                                 }
-                                 return true
+                                 guard let t = stopAt, try accuracy() <= t else { return true }
+                                 stoppedAt = AscentStop(epoch: e, step: step)
+                                 return false
                              }
                          },
                          score: { TrainingLoop.Score(try data.score(net)) },
                          log: { e, loss, sc in
                              String(format: "unlearn epoch %d: isolated loss %.4f, CA %.2f%%, ASR %.2f%%%@", e, -loss, sc.ca * 100, (sc.asr ?? 0) * 100,
-                                    stop ? " (stopping rule met)" : "")
+                                    stoppedAt != nil ? " (stopping rule met)" : "")
                          })
         }
-        try SafeTensors.save(net, to: ctx.workFolder + "/model.safetensors", metadata: ["stage": name])
-        try loop.writeTiming()
-        try TrainingSupport.writeMetrics(ctx, TrainingMetrics(curve: loop.curve, final: Scores(try data.score(net)),
-                                                              isolatedAccuracy: TrainingSupport.round4(try isolatedAccuracy()), ascentStopped: .some(stoppedAt)))
+        return stoppedAt
     }
 }
