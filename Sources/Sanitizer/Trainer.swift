@@ -1,6 +1,6 @@
 import ABLNet
 import Foundation
-import PoisonForge
+import Datasets
 
 /// Errors of training, naming the epoch by the name its plan gives it.
 public enum TrainingError: Error, CustomStringConvertible {
