@@ -13,6 +13,7 @@ let package = Package(
     products: [
         .executable(name: "abl", targets: ["pipeline"]),
         .library(name: "ABLNet", targets: ["ABLNet"]),
+        .library(name: "Datasets", targets: ["Datasets"]),
         .library(name: "PoisonForge", targets: ["PoisonForge"]),
         .library(name: "Sanitizer", targets: ["Sanitizer"]),
     ],
@@ -35,12 +36,14 @@ let package = Package(
         .target(name: "CImageShim", dependencies: ["CJPEG"], cSettings: [.unsafeFlags(["-O2"])]),
 
         .target(name: "ABLNet", dependencies: ["COpenBLAS", "CCrypto"], swiftSettings: fastSwift),
+        // The image dataset types (splits, poison bookkeeping) that the attacks and the defense share.
+        .target(name: "Datasets", swiftSettings: fastSwift),
         .target(name: "PoisonForge",
-                dependencies: ["ABLNet", "CPNG", "CJPEG", "CZlib", "CImageShim"],
+                dependencies: ["ABLNet", "Datasets", "CPNG", "CJPEG", "CZlib", "CImageShim"],
                 swiftSettings: fastSwift),
-        .target(name: "Sanitizer", dependencies: ["ABLNet", "PoisonForge"], swiftSettings: fastSwift),
+        .target(name: "Sanitizer", dependencies: ["ABLNet", "Datasets"], swiftSettings: fastSwift),
         .executableTarget(name: "pipeline",
-                          dependencies: ["ABLNet", "PoisonForge", "Sanitizer",
+                          dependencies: ["ABLNet", "Datasets", "PoisonForge", "Sanitizer",
                                          .product(name: "ArgumentParser", package: "swift-argument-parser")],
                           swiftSettings: fastSwift,
                           plugins: ["BuildInfo"]),

@@ -1,5 +1,5 @@
 import ABLNet
-import PoisonForge
+import Datasets
 
 /// The four model metrics of ABL-METHOD.md §2, as fractions in [0, 1].
 public struct ModelScores: Sendable, Equatable {

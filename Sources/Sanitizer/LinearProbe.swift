@@ -1,5 +1,5 @@
 import ABLNet
-import PoisonForge
+import Datasets
 
 /// The transfer-learning victim: a fresh linear head trained on the frozen penultimate features
 /// of a pretrained network, here the attack's surrogate. This is the threat model the
@@ -27,7 +27,12 @@ public enum LinearProbe {
         var out: [Float] = []
         var width = 0
         for start in stride(from: 0, to: split.count, by: 256) {
-            let x = SurrogateOps.tensor(split, Array(start..<min(start + 256, split.count)))
+            let x = Tensor(shape: [0])
+            var rng = SeededRNG(seed: 0) // unused: no augmentation
+            split.pixels.withUnsafeBufferPointer { px in
+                Batcher.fill(x, pixels: px.baseAddress!, height: split.height, width: split.width, channels: split.channels,
+                             indices: (start..<min(start + 256, split.count)).map { $0 }[...], rng: &rng)
+            }
             _ = try net.forward(x, mode: .eval)
             guard let f = net.features, f.shape.count == 2 else {
                 throw ABLNetError.invalidArgument("linear probe: \(net.architecture) exposes no pooled penultimate features")

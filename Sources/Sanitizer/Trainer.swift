@@ -1,15 +1,15 @@
 import ABLNet
 import Foundation
-import PoisonForge
+import Datasets
 
-/// Errors of the training stages, naming the stage and epoch.
+/// Errors of training, naming the epoch by the name its plan gives it.
 public enum TrainingError: Error, CustomStringConvertible {
-    case diverged(stage: String, epoch: Int)
+    case diverged(epoch: String)
     case invalid(String)
 
     public var description: String {
         switch self {
-        case .diverged(let s, let e): return "\(s), epoch \(e): loss is NaN or infinite (the run diverged; lower the learning rate)"
+        case .diverged(let e): return "\(e): loss is NaN or infinite (the run diverged; lower the learning rate)"
         case .invalid(let r): return r
         }
     }
@@ -60,24 +60,25 @@ public final class Trainer {
         return value
     }
 
-    /// One epoch of `objective` over `indices` (all samples when nil). Returns the mean of the
-    /// logged objective over the steps.
-    public func epoch(_ split: DatasetSplit, indices: [Int]? = nil, objective: Objective, lr: Float, augment: Augmentation,
-                      shuffle: Bool, stage: String, epoch: Int, afterStep: ((Int, Int) throws -> Bool)? = nil) throws -> Double {
-        let all = indices ?? Array(0..<split.count)
-        guard !all.isEmpty else { throw TrainingError.invalid("\(stage): no sample to train on") }
-        let order = shuffle ? rng.permutation(all.count).map { all[$0] } : all
+    /// One epoch of the plan's objective over its samples. `afterStep(steps done, steps in the
+    /// epoch)` may end the epoch early by returning false. Returns the mean of the logged
+    /// objective over the steps.
+    public func epoch(_ split: DatasetSplit, _ plan: EpochPlan, afterStep: ((Int, Int) throws -> Bool)? = nil) throws -> Double {
+        let all = plan.samples ?? Array(0..<split.count)
+        guard !all.isEmpty else { throw TrainingError.invalid("\(plan.name): no sample to train on") }
+        let objective = plan.objective
+        let order = plan.order == .shuffled ? rng.permutation(all.count).map { all[$0] } : all
         var total = 0.0, steps = 0
         let nSteps = (order.count + settings.batchSize - 1) / settings.batchSize
         for start in Swift.stride(from: 0, to: order.count, by: settings.batchSize) {
             let idx = order[start..<min(start + settings.batchSize, order.count)]
             do {
-                total += Double(try step(split, indices: idx, labels: idx.map { split.labels[$0] }, augment: augment, lr: lr,
-                                         context: "\(stage) epoch \(epoch)",
+                total += Double(try step(split, indices: idx, labels: idx.map { split.labels[$0] }, augment: plan.augment, lr: plan.lr,
+                                         context: plan.name,
                                          targets: objective.target.map { Array(repeating: $0, count: idx.count) },
                                          weightsFor: objective.weights))
             } catch ABLNetError.nonFinite {
-                throw TrainingError.diverged(stage: stage, epoch: epoch)
+                throw TrainingError.diverged(epoch: plan.name)
             }
             steps += 1
             if let after = afterStep, try !after(steps, nSteps) { break }
@@ -92,13 +93,13 @@ public final class Trainer {
     /// isolated samples whose loss exceeds it get no ascent), or an objective with its own
     /// gradient target, `.flatten` (toward the uniform distribution) or `.complement` (away from
     /// their label), both with weight +lambda/n_b.
-    public func jointEpoch(_ split: DatasetSplit, clean: [Int], isolated: [Int], lambda: Float, unlearning: Objective = .ascent(cap: nil),
-                           lr: Float, augment: Augmentation, shuffle: Bool, stage: String, epoch: Int) throws -> Double {
-        let isolatedTarget = unlearning.target
+    public func jointEpoch(_ split: DatasetSplit, _ plan: JointEpochPlan) throws -> Double {
+        let clean = plan.clean, isolated = plan.isolated, lambda = plan.lambda
+        let isolatedTarget = plan.unlearning.target
         var cap: Float? = nil
-        if case .ascent(let c) = unlearning { cap = c }
-        guard !clean.isEmpty, !isolated.isEmpty else { throw TrainingError.invalid("\(stage): joint unlearning needs clean and isolated samples") }
-        let order = shuffle ? rng.permutation(clean.count).map { clean[$0] } : clean
+        if case .ascent(let c) = plan.unlearning { cap = c }
+        guard !clean.isEmpty, !isolated.isEmpty else { throw TrainingError.invalid("\(plan.name): joint unlearning needs clean and isolated samples") }
+        let order = plan.order == .shuffled ? rng.permutation(clean.count).map { clean[$0] } : clean
         var isoOrder = rng.permutation(isolated.count).map { isolated[$0] }
         var isoPos = 0
         let bb = min(max(settings.batchSize / 4, 1), isolated.count)
@@ -113,8 +114,8 @@ public final class Trainer {
             let idx = c + b
             let nc = Float(c.count), nb = Float(b.count)
             do {
-                total += Double(try step(split, indices: idx[...], labels: idx.map { split.labels[$0] }, augment: augment, lr: lr,
-                                         context: "\(stage) epoch \(epoch)",
+                total += Double(try step(split, indices: idx[...], labels: idx.map { split.labels[$0] }, augment: plan.augment, lr: plan.lr,
+                                         context: plan.name,
                                          targets: isolatedTarget.map { t in (0..<idx.count).map { $0 < c.count ? .label : t } }) { losses in
                     let w = (0..<losses.count).map { i -> Float in
                         if i < c.count { return 1 / nc }
@@ -125,7 +126,7 @@ public final class Trainer {
                     return (w, zip(w, losses).map { $0 * $1 }.reduce(0, +))
                 })
             } catch ABLNetError.nonFinite {
-                throw TrainingError.diverged(stage: stage, epoch: epoch)
+                throw TrainingError.diverged(epoch: plan.name)
             }
             steps += 1
         }

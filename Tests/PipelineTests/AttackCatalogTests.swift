@@ -35,4 +35,12 @@ final class AttackCatalogTests: XCTestCase {
         _ = ManifestSchema.attack.resolve(.object(["kind": .string("cba"), "class_a": .number(1), "class_b": .number(1)]), path: "attack", issues: &issues)
         XCTAssertEqual(issues.map(\.path), ["attack.class_b"])
     }
+
+    func testEveryAttackParameterErrorNamesAManifestKey() {
+        let keys = Set(ManifestSchema.attack.fields.map(\.key) + AttackCatalog.all.flatMap { $0.fields.map(\.key) })
+        for p in AttackParameterError.Parameter.allCases {
+            let key = PoisonStage.manifestKey(p)
+            XCTAssertTrue(key.hasPrefix("attack.") && keys.contains(String(key.dropFirst("attack.".count))), "\(p) -> \(key)")
+        }
+    }
 }

@@ -34,7 +34,7 @@ final class DetectionPipelineTests: XCTestCase {
         XCTAssertEqual(iso["detection"]?["backdoor"], .bool(false))
         XCTAssertEqual(iso["detection"]?["target"], nil)
         XCTAssertEqual(iso["detection"]?["action"]?.stringValue, "isolated nothing")
-        XCTAssertEqual(iso["detection"]?["labels"]?.arrayValue?.count, 3)
+        XCTAssertEqual(iso["detection"]?["labels"]?.arrayValue?.count, 6) // 3 labels x 2 signals
         XCTAssertEqual(iso["count"]?.intValue, 0)
         XCTAssertNil(iso["precision"], "no precision for an empty isolated set")
         XCTAssertEqual(try NPY.read(dir + "/run/isolate/isolated.npy").int64, [])

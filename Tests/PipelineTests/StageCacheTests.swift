@@ -43,6 +43,24 @@ final class StageCacheTests: XCTestCase {
         XCTAssertNil(IngestStage().parameters(m)["numerics"], "ingest runs no network")
     }
 
+    func testTrainingStagesKeyOnTheWorkerCount() throws {
+        // the worker count fixes the order of the engine's reductions, so it changes the bits
+        let dir = T.tempFolder()
+        let attack: JSON = .object(["kind": .string("blend")])
+        let isolate: JSON = .object(["ratio": .number(0.1)])
+        let unset = try Manifest.resolve(T.manifest(dir, extra: ["attack": attack, "isolate": isolate]), file: "m.json")
+        let given = try Manifest.resolve(T.manifest(dir, extra: ["attack": attack, "isolate": isolate, "model": .object(["threads": .number(3)])]), file: "m.json")
+        for s in [SurrogateStage(), IsolateStage(), UnlearnStage(), BaselineStage(onClean: false)] as [any Stage] {
+            XCTAssertEqual(s.parameters(unset)["engine_workers"]?.intValue, ProcessInfo.processInfo.activeProcessorCount, s.name)
+            XCTAssertNil(s.parameters(given)["engine_workers"], "\(s.name): model.threads is in the key already")
+            XCTAssertEqual(s.parameters(given)["model"]?["threads"]?.intValue, 3, s.name)
+        }
+        // the poison stage keys on no model section, so it always names the count
+        XCTAssertEqual(PoisonStage(withSurrogate: true).parameters(unset)["engine_workers"]?.intValue, ProcessInfo.processInfo.activeProcessorCount)
+        XCTAssertEqual(PoisonStage(withSurrogate: true).parameters(given)["engine_workers"]?.intValue, 3)
+        XCTAssertNil(IngestStage().parameters(unset)["engine_workers"], "ingest runs no network")
+    }
+
     func testCosmeticManifestEditDoesNotRerun() throws {
         let dir = T.tempFolder()
         try setUpRun(dir).run()

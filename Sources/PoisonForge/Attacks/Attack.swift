@@ -118,11 +118,11 @@ extension Attack {
         }
         let base = rateBase == .trainingSet ? train.count : candidates.count
         let count = Int((rate * Double(base)).rounded())
-        guard count > 0 else { throw DatasetError.invalid("attack.rate \(rate) poisons no sample of \(base) (\(rateBase.rawValue))") }
+        guard count > 0 else { throw AttackParameterError(.rate, "\(rate) poisons no sample of \(base) (\(rateBase.rawValue))") }
         guard count <= candidates.count else {
-            throw DatasetError.invalid("attack.rate \(rate) of the \(rateBase.rawValue) asks for \(count) poisoned samples but only \(candidates.count) are eligible")
+            throw AttackParameterError(.rate, "\(rate) of the \(rateBase.rawValue) asks for \(count) poisoned samples but only \(candidates.count) are eligible")
         }
-        guard count < train.count else { throw DatasetError.invalid("attack.rate \(rate) leaves no clean training sample") }
+        guard count < train.count else { throw AttackParameterError(.rate, "\(rate) leaves no clean training sample") }
         var rng = SeededRNG(seed: seed, stream: "poison-choice-" + kind)
         return rng.permutation(candidates.count).prefix(count).map { candidates[$0] }.sorted()
     }

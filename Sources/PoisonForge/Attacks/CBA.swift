@@ -69,16 +69,16 @@ public struct CBA: Attack, Sendable {
     }
 
     public func poison(train: DatasetSplit, test: DatasetSplit, context: AttackContext) throws -> PoisonedData {
-        for (name, c) in [("class_a", classA), ("class_b", classB)] where c < 0 || c >= context.classCount || c == target {
-            throw DatasetError.invalid("attack.\(name) \(c) must be a class other than the target (0..<\(context.classCount))")
+        for (parameter, c) in [(AttackParameterError.Parameter.classA, classA), (.classB, classB)] where c < 0 || c >= context.classCount || c == target {
+            throw AttackParameterError(parameter, "\(c) must be a class other than the target (0..<\(context.classCount))")
         }
-        guard classA != classB else { throw DatasetError.invalid("attack.class_a and attack.class_b must differ") }
+        guard classA != classB else { throw AttackParameterError(.classB, "must differ from class A") }
         let ofA = train.labels.indices.filter { train.labels[$0] == classA }, ofB = train.labels.indices.filter { train.labels[$0] == classB }
         let pool = (ofA + ofB).sorted()
         let count = Int((rate * Double(train.count)).rounded())
-        guard count > 0 else { throw DatasetError.invalid("attack.rate \(rate) poisons no sample of \(train.count)") }
+        guard count > 0 else { throw AttackParameterError(.rate, "\(rate) poisons no sample of \(train.count)") }
         guard count <= pool.count else {
-            throw DatasetError.invalid("attack.rate \(rate) asks for \(count) composites but classes \(classA) and \(classB) hold only \(pool.count) images")
+            throw AttackParameterError(.rate, "\(rate) asks for \(count) composites but classes \(classA) and \(classB) hold only \(pool.count) images")
         }
         var rng = SeededRNG(seed: context.seed, stream: "poison-choice-cba")
         let chosen = rng.permutation(pool.count).prefix(count).map { pool[$0] }.sorted()

@@ -132,7 +132,7 @@ public struct Dynamic: Attack {
                 let g = lambdaNorm / Float(gens.mask.count)
                 for k in 0..<dM.count { dM.data[k] += g }
             }
-            guard loss.isFinite else { throw DatasetError.invalid("Dynamic: generator loss is NaN or infinite at step \(step) (lower attack.generator_lr)") }
+            guard loss.isFinite else { throw AttackParameterError(.generatorLR, "the generator loss is NaN or infinite at step \(step); lower it") }
             losses.append(loss)
             // Through the output activations: tanh' = 1 - tanh^2 with tanh = 2p - 1; sigmoid' = m (1 - m).
             for k in 0..<dP.count { let t = 2 * gens.pattern.data[k] - 1; dP.data[k] *= (1 - t * t) / 2 }

@@ -31,7 +31,7 @@ public struct LBA: Attack {
         let s = patchSize(width: train.width)
         let region = PatchRegion.bottomRight(height: train.height, width: train.width, size: s, margin: 0)
         guard region.fits(height: train.height, width: train.width) else {
-            throw DatasetError.invalid("attack.patch_fraction \(patchFraction) gives a \(s)-pixel patch that does not fit a \(train.height)x\(train.width) image")
+            throw AttackParameterError(.patchFraction, "\(patchFraction) gives a \(s)-pixel patch that does not fit a \(train.height)x\(train.width) image")
         }
         var rng = SeededRNG(seed: context.seed, stream: "lba-target-mean")
         let ofTarget = train.labels.indices.filter { train.labels[$0] == target }

@@ -53,7 +53,7 @@ public struct Trojan: Attack {
         let net = try context.requireSurrogate(displayName)
         let region = PatchRegion.bottomRight(height: train.height, width: train.width, size: patchSize, margin: margin)
         guard region.fits(height: train.height, width: train.width) else {
-            throw DatasetError.invalid("attack.patch_size \(patchSize) with margin \(margin) does not fit a \(train.height)x\(train.width) image")
+            throw AttackParameterError(.patchSize, "\(patchSize) with margin \(margin) does not fit a \(train.height)x\(train.width) image")
         }
         let chosenNeurons = try Trojan.chooseNeurons(net, count: neurons)
         var rng = SeededRNG(seed: context.seed, stream: "trojan-probe")

@@ -103,7 +103,7 @@ public struct DatasetAdjustment: Sendable {
         if let names = classNames {
             let needed = max(ds.train.labels.max() ?? 0, ds.test.labels.max() ?? 0) + 1
             guard names.count >= needed else {
-                throw DatasetError.invalid("dataset.class_names has \(names.count) names but the labels need \(needed)")
+                throw DatasetError.invalid("\(names.count) class names given but the labels need \(needed)")
             }
             ds.classNames = names
         }
@@ -124,7 +124,7 @@ public struct DatasetAdjustment: Sendable {
         let h = height ?? s.height, w = width ?? s.width
         if h != s.height || w != s.width {
             guard sizePolicy == .resize else {
-                throw DatasetError.shapeMismatch(path: s.sources.first ?? split, reason: "\(split) images are \(s.width)x\(s.height), the manifest declares \(w)x\(h) (size_policy is \"reject\")")
+                throw DatasetError.shapeMismatch(path: s.sources.first ?? split, reason: "\(split) images are \(s.width)x\(s.height), the requested size is \(w)x\(h) and other sizes are rejected")
             }
             let size = out.sampleSize
             var px = [UInt8]()

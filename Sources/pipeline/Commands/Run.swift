@@ -20,7 +20,7 @@ struct Run: ParsableCommand {
         let t0 = Date()
         do {
             let m = try Manifest.load(manifest)
-            Engine.configure(workers: m.config.model.threads ?? ProcessInfo.processInfo.activeProcessorCount)
+            Engine.configure(workers: m.engineWorkers)
             let runner = Runner(manifest: m)
             try runner.run(target: stage, force: force)
             Console.error("run \(m.name): done in \(Progress.time(Date().timeIntervalSince(t0))), outputs in \(m.runFolder)")

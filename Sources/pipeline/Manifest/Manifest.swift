@@ -31,6 +31,8 @@ struct Manifest {
 
     var name: String { config.name }
     var seed: UInt64 { config.seed }
+    /// The engine's worker count: `model.threads`, or every core of this machine.
+    var engineWorkers: Int { config.model.threads ?? ProcessInfo.processInfo.activeProcessorCount }
     /// The run folder.
     var runFolder: String { config.output ?? "runs/\(name)" }
     /// A section of the resolved manifest (an empty object when absent).

@@ -3,6 +3,10 @@ import Sanitizer
 
 /// `isolation.json`: what the isolate stage isolated, and the statistics behind the choice.
 struct IsolationRecord: Codable, Sendable {
+    init(ratio: Double, count: Int, strategy: String, granularity: String) {
+        self.ratio = ratio; self.count = count; self.strategy = strategy; self.granularity = granularity
+    }
+
     /// The fraction isolated: p, or count / training-set size when adaptive.
     var ratio: Double
     var count: Int
@@ -49,6 +53,34 @@ struct IsolationRecord: Codable, Sendable {
         case targetFromDetection = "target_from_detection"
         case inferredTarget = "inferred_target", givenTarget = "given_target", targetStatistic = "target_statistic"
         case classSeparation = "class_separation", classModeGap = "class_mode_gap", classSpread = "class_spread"
+    }
+
+    /// The record of a selection made with the given settings (figures rounded as written).
+    init(_ sel: Isolation.Selection, settings s: IsolateConfig, trainCount: Int, poisoned: [Bool]?) {
+        let effective = TrainingSupport.round4(Double(sel.indices.count) / Double(max(1, trainCount)))
+        self.init(ratio: s.maxRatio == nil ? s.ratio : effective, count: sel.indices.count, strategy: s.strategy.rawValue, granularity: s.granularity.rawValue)
+        if let maxRatio = s.maxRatio {
+            var a = Adaptive(minRatio: s.ratio, maxRatio: maxRatio)
+            if let mix = sel.mixture {
+                func r(_ v: Double) -> Double { (v * 10000).rounded() / 10000 }
+                a.boundaryLoss = Double(Float(exp(mix.boundary)))
+                a.mixtureLogLoss = .init(lowMean: r(mix.mean0), lowStd: r(mix.std0), highMean: r(mix.mean1), highStd: r(mix.std1), lowWeight: r(mix.weight0))
+            }
+            adaptive = a
+        }
+        if let t = sel.inferredTarget, sel.targetStatistic != nil {
+            if sel.targetGiven { givenTarget = t } else { inferredTarget = t }
+        }
+        if sel.targetFromVerdict { targetFromDetection = true }
+        targetStatistic = sel.targetStatistic?.rawValue
+        for st in TargetStatistic.allCases where !sel.scores(for: st).isEmpty {
+            setScores(st, Dictionary(uniqueKeysWithValues: sel.scores(for: st).map { (String($0.key), ($0.value * 1000).rounded() / 1000) }))
+        }
+        if let p = poisoned, !sel.indices.isEmpty {
+            let pr = Metrics.isolationPrecisionRecall(isolated: sel.indices, poisoned: p)
+            precision = TrainingSupport.round4(pr.precision)
+            recall = TrainingSupport.round4(pr.recall)
+        }
     }
 
     /// The per-label values of one statistic.

@@ -48,13 +48,22 @@ enum HTMLReport {
         return out
     }
 
+    static func pct(_ v: Double?) -> String { Percent.text(v) }
+
+    /// One metric of a stage's curve as chart points (x: the epoch).
+    static func curve(_ r: RunReport, _ key: String, _ metric: KeyPath<CurvePoint, Double?>) -> [(x: Double, y: Double)] {
+        (r.curves[key] ?? []).enumerated().compactMap { k, p in p[keyPath: metric].map { (Double(k + 1), $0) } }
+    }
+
+    /// The page: its head, then one section after another.
     static func render(_ i: Inputs) throws -> String {
         let r = i.report
-        func pct(_ v: Double?) -> String { Percent.text(v) }
-        func curve(_ key: String, _ metric: KeyPath<CurvePoint, Double?>) -> [(x: Double, y: Double)] {
-            (r.curves[key] ?? []).enumerated().compactMap { k, p in p[keyPath: metric].map { (Double(k + 1), $0) } }
-        }
-        var h = """
+        return page(r) + summary(r) + curves(r) + losses(i) + (try gallery(i)) + (try contactSheet(i)) + tables(r) + "</table></body></html>\n"
+    }
+
+    /// The document head with the style sheet, the title and the versions line.
+    static func page(_ r: RunReport) -> String {
+        """
         <!DOCTYPE html>
         <html lang="en"><head><meta charset="utf-8"><title>\(SVGChart.esc(r.title))</title>
         <style>
@@ -72,6 +81,11 @@ enum HTMLReport {
         <h1>\(SVGChart.esc(r.title))</h1>
         <p class="muted">run <code>\(SVGChart.esc(r.run))</code> · abl \(SVGChart.esc(r.versions.abl)) (commit \(SVGChart.esc(r.versions.commit))) · CPU \(SVGChart.esc(r.versions.cpu)) · OpenBLAS core \(SVGChart.esc(r.versions.openblasCore))</p>
         """
+    }
+
+    /// The attack, the model table, the isolation line and the label counts.
+    static func summary(_ r: RunReport) -> String {
+        var h = ""
         let a = r.attack
         h += "<p>Attack <b>\(SVGChart.esc(a.name))</b> (\(SVGChart.esc(a.labelKind))-label, \(SVGChart.esc(a.mode)), target \(a.target) <i>\(SVGChart.esc(a.targetName))</i>): \(a.poisoned) of \(a.trainCount) training images poisoned.</p>"
         h += "<h2>Models</h2><table id=\"models\"><tr><th>model</th><th>CA</th><th>CA-nt</th><th>ASR</th><th>RA</th><th>DER</th></tr>"
@@ -88,17 +102,29 @@ enum HTMLReport {
         h += "<p>Isolation: \(iso.count) samples (p = \(iso.ratio), \(SVGChart.esc(iso.strategy))\(iso.givenTarget.map { ", target \($0) given by the manifest" } ?? "")\(iso.inferredTarget.map { t in ", inferred target \(t)" + (iso.targetStatistic.map { " by " + SVGChart.esc($0) } ?? "") } ?? "")), precision \(pct(iso.precision)), recall \(pct(iso.recall)).</p>"
         if let line = ReportMarkdown.labelCountLine(r) { h += "<p>\(SVGChart.esc(line))</p>" }
 
+        return h
+    }
+
+    /// CA and ASR per epoch of every training stage.
+    static func curves(_ r: RunReport) -> String {
+        var h = ""
         h += "<h2>Training curves</h2><div class=\"charts\">"
         let palette = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd"]
         for (k, (key, label)) in [("isolate", "Isolation (LGA)"), ("unlearn", "ABL stage 2 (fine-tune, then unlearning)"), ("baseline", "No defense"), ("clean", "Clean model")].enumerated() {
             guard !(r.curves[key] ?? []).isEmpty else { continue }
             h += SVGChart.lines(id: "curve-\(key)", title: label + ": CA and ASR per epoch", xLabel: "epoch",
-                                series: [.init(name: "CA", color: palette[0], points: curve(key, \.caValue)),
-                                         .init(name: "ASR", color: palette[1], points: curve(key, \.asr), dashed: true)])
+                                series: [.init(name: "CA", color: palette[0], points: curve(r, key, \.caValue)),
+                                         .init(name: "ASR", color: palette[1], points: curve(r, key, \.asr), dashed: true)])
             _ = k
         }
         h += "</div>"
 
+        return h
+    }
+
+    /// The loss histogram after isolation and precision and recall against the isolated fraction.
+    static func losses(_ i: Inputs) -> String {
+        var h = ""
         h += "<h2>Why ABL works: losses after isolation</h2><div class=\"charts\">"
         if let p = i.poisoned {
             let pl = i.losses.indices.filter { p[$0] }.map { Double(i.losses[$0]) }
@@ -113,6 +139,12 @@ enum HTMLReport {
         }
         h += "</div>"
 
+        return h
+    }
+
+    /// One poisoned training sample beside its clean original and their difference.
+    static func gallery(_ i: Inputs) throws -> String {
+        var h = ""
         if let p = i.poisoned, let first = p.firstIndex(of: true), let orig = i.train.poison?.originalIndices[first] {
             let k = max(1, 112 / max(i.train.width, 1))
             let clean = scaled(i.cleanTrain, orig, k), bad = scaled(i.train, first, k)
@@ -121,6 +153,12 @@ enum HTMLReport {
             h += "<h2>Attack gallery</h2><div class=\"gallery\" id=\"gallery\"><img alt=\"clean\" src=\"\(try png(clean, w, hh, c))\"><img alt=\"poisoned\" src=\"\(try png(bad, w, hh, c))\"><img alt=\"difference x4\" src=\"\(try png(diff, w, hh, c))\"><p class=\"muted\">clean · poisoned · |difference| × 4 (training sample \(SVGChart.esc(i.train.ids[first])))</p></div>"
         }
 
+        return h
+    }
+
+    /// The isolated samples, lowest loss first.
+    static func contactSheet(_ i: Inputs) throws -> String {
+        var h = ""
         h += "<h2>Isolated samples (contact sheet, lowest loss first)</h2><div class=\"sheet\" id=\"contact-sheet\">"
         for (rank, idx) in i.isolated.prefix(HTMLReport.contactSheetLimit).enumerated() {
             let isP = i.poisoned?[idx] ?? false
@@ -131,6 +169,12 @@ enum HTMLReport {
         if i.isolated.count > HTMLReport.contactSheetLimit { h += "<p class=\"muted\">… and \(i.isolated.count - HTMLReport.contactSheetLimit) more in export/isolated/.</p>" }
         h += "</div>"
 
+        return h
+    }
+
+    /// The stage times and every setting (the table is closed by `render`).
+    static func tables(_ r: RunReport) -> String {
+        var h = ""
         h += "<h2>Stages</h2><table id=\"stages\"><tr><th>stage</th><th>wall time</th><th>cache key</th></tr>"
         for (k, v) in r.stages.sorted(by: { $0.key < $1.key }) {
             h += "<tr><td>\(SVGChart.esc(k))</td><td>\(String(format: "%.1f s", v.durationS))</td><td><code>\(SVGChart.esc(String(v.cacheKey.prefix(16))))</code></td></tr>"
@@ -139,6 +183,6 @@ enum HTMLReport {
         for (k, v) in (r.parameters.objectValue ?? [:]).sorted(by: { $0.key < $1.key }) {
             h += "<tr><td>\(SVGChart.esc(k))</td><td style=\"text-align:left\"><code>\(SVGChart.esc(v.canonical))</code></td></tr>"
         }
-        return h + "</table></body></html>\n"
+        return h
     }
 }

@@ -3,7 +3,7 @@ import Foundation
 
 /// The record (`stage.json`) a stage leaves beside its outputs: which parameters and inputs,
 /// by content hash, produced which output files.
-struct StageRecord: Equatable {
+struct StageRecord: Codable, Equatable {
     static let fileName = "stage.json"
 
     var stage: String
@@ -20,32 +20,55 @@ struct StageRecord: Equatable {
     var ended: String
     var durationSeconds: Double
 
-    var json: JSON {
-        .object([
-            "stage": .string(stage),
-            "cache_key": .string(cacheKey),
-            "parameters": parameters,
-            "inputs": .object(inputs.mapValues(JSON.string)),
-            "outputs": .object(outputs.mapValues(JSON.string)),
-            "format_version": .number(Double(formatVersion)),
-            "volatile_outputs": .array(volatile.map(JSON.string)),
-            "started": .string(started),
-            "ended": .string(ended),
-            "duration_s": .number((durationSeconds * 1000).rounded() / 1000),
-        ])
+    enum CodingKeys: String, CodingKey {
+        case stage, parameters, inputs, outputs, started, ended
+        case cacheKey = "cache_key", formatVersion = "format_version", volatile = "volatile_outputs", durationSeconds = "duration_s"
     }
 
-    /// Reads a record; nil when absent or unreadable (a folder without a valid record is never trusted).
+    init(stage: String, cacheKey: String, parameters: JSON, inputs: [String: String], outputs: [String: String], formatVersion: Int,
+         volatile: [String] = [], started: String, ended: String, durationSeconds: Double) {
+        self.stage = stage; self.cacheKey = cacheKey; self.parameters = parameters; self.inputs = inputs; self.outputs = outputs
+        self.formatVersion = formatVersion; self.volatile = volatile; self.started = started; self.ended = ended; self.durationSeconds = durationSeconds
+    }
+
+    /// Records written before `volatile_outputs` and the times existed still read.
+    init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        stage = try c.decode(String.self, forKey: .stage)
+        cacheKey = try c.decode(String.self, forKey: .cacheKey)
+        parameters = try c.decode(JSON.self, forKey: .parameters)
+        inputs = try c.decode([String: String].self, forKey: .inputs)
+        outputs = try c.decode([String: String].self, forKey: .outputs)
+        formatVersion = try c.decode(Int.self, forKey: .formatVersion)
+        volatile = try c.decodeIfPresent([String].self, forKey: .volatile) ?? []
+        started = try c.decodeIfPresent(String.self, forKey: .started) ?? ""
+        ended = try c.decodeIfPresent(String.self, forKey: .ended) ?? ""
+        durationSeconds = try c.decodeIfPresent(Double.self, forKey: .durationSeconds) ?? 0
+    }
+
+    func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(stage, forKey: .stage)
+        try c.encode(cacheKey, forKey: .cacheKey)
+        try c.encode(parameters, forKey: .parameters)
+        try c.encode(inputs, forKey: .inputs)
+        try c.encode(outputs, forKey: .outputs)
+        try c.encode(formatVersion, forKey: .formatVersion)
+        try c.encode(volatile, forKey: .volatile)
+        try c.encode(started, forKey: .started)
+        try c.encode(ended, forKey: .ended)
+        try c.encode((durationSeconds * 1000).rounded() / 1000, forKey: .durationSeconds)
+    }
+
+    /// The record as written to `stage.json`.
+    var json: JSON { get throws { try OutputFile.tree(self) } }
+
+    /// Reads a record; nil when absent or unreadable (a folder without a valid record is never
+    /// trusted). The strict parser refuses what Foundation's would let through (duplicate keys).
     static func read(folder: String) -> StageRecord? {
         guard let data = try? InputFile.read(folder + "/" + fileName, limit: 64 << 20),
-              let j = try? JSON.parse(bytes: data),
-              let stage = j["stage"]?.stringValue, let key = j["cache_key"]?.stringValue, let params = j["parameters"],
-              let inputs = j["inputs"]?.objectValue, let outputs = j["outputs"]?.objectValue,
-              let version = j["format_version"]?.intValue else { return nil }
-        return StageRecord(stage: stage, cacheKey: key, parameters: params,
-                           inputs: inputs.compactMapValues(\.stringValue), outputs: outputs.compactMapValues(\.stringValue),
-                           formatVersion: version, volatile: j["volatile_outputs"]?.arrayValue?.compactMap(\.stringValue) ?? [], started: j["started"]?.stringValue ?? "", ended: j["ended"]?.stringValue ?? "",
-                           durationSeconds: j["duration_s"]?.doubleValue ?? 0)
+              (try? JSON.parse(bytes: data)) != nil else { return nil }
+        return try? JSONDecoder().decode(StageRecord.self, from: Data(data))
     }
 
     /// The cache key: SHA-256 over the stage name, its canonical parameters, the digests of its

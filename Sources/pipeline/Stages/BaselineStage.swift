@@ -15,7 +15,7 @@ struct BaselineStage: Stage {
     func parameters(_ m: Manifest) -> JSON {
         var b = m.section("baseline").objectValue ?? [:]
         b["clean"] = nil // whether the clean stage exists does not change what the no-defense stage computes
-        return TrainingSupport.keyed(["model": m.section("model"), "baseline": .object(b), "seed": m.resolved["seed"]!])
+        return TrainingSupport.keyed(["model": m.section("model"), "baseline": .object(b), "seed": m.resolved["seed"]!], m)
     }
     func externalInputs(_ m: Manifest) -> [String] { [] }
     func volatileOutputs(_ m: Manifest) -> [String] { ["timing.json"] }
@@ -29,21 +29,15 @@ struct BaselineStage: Stage {
         let trainer = Trainer(net: net, settings: TrainingSupport.settings(m), seed: m.seed, stream: name)
         let epochs = s.epochs, base = Float(s.lr), drop = s.lrDrop
         let aug = TrainingSupport.augmentation(s.augment)
-        let steps = (train.count + trainer.settings.batchSize - 1) / trainer.settings.batchSize
-        var curve: [CurvePoint] = []
-        var seconds: [Double] = []
-        for e in 1...epochs {
-            let t0 = Date(), lr = TrainingSupport.lr(base, drop: drop, epoch: e - 1)
-            let bar = ctx.progress("\(name) epoch \(e)/\(epochs)", total: steps)
-            let loss = try trainer.epoch(train, objective: .crossEntropy, lr: lr, augment: aug, shuffle: true, stage: name, epoch: e) { done, _ in
-                bar.update(done); return true
-            }
-            let scores = try data.score(net)
-            curve.append(TrainingSupport.point(phase: name, epoch: e, lr: lr, loss: loss, scores: scores)); seconds.append(Date().timeIntervalSince(t0))
-            ctx.log(String(format: "%@ epoch %d: loss %.4f, CA %.2f%%, ASR %.2f%%", name, e, loss, scores.ca * 100, scores.asr * 100))
-        }
+        var loop = TrainingLoop(ctx)
+        try loop.run(phase: name, label: name, epochs: epochs, steps: TrainingSupport.steps(train.count, trainer), lr: { TrainingSupport.lr(base, drop: drop, epoch: $0 - 1) },
+                     train: { e, lr, progress in
+                         try trainer.epoch(train, EpochPlan(objective: .crossEntropy, lr: lr, augment: aug, name: "\(name) epoch \(e)")) { done, _ in progress(done); return true }
+                     },
+                     score: { TrainingLoop.Score(try data.score(net)) },
+                     log: { e, loss, s in String(format: "%@ epoch %d: loss %.4f, CA %.2f%%, ASR %.2f%%", name, e, loss, s.ca * 100, (s.asr ?? 0) * 100) })
         try SafeTensors.save(net, to: ctx.workFolder + "/model.safetensors", metadata: ["stage": name])
-        try TrainingSupport.writeTiming(ctx, seconds)
-        try TrainingSupport.writeMetrics(ctx, TrainingMetrics(curve: curve, final: Scores(try data.score(net))))
+        try loop.writeTiming()
+        try TrainingSupport.writeMetrics(ctx, TrainingMetrics(curve: loop.curve, final: Scores(try data.score(net))))
     }
 }

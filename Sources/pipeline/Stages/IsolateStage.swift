@@ -26,7 +26,7 @@ struct IsolateStage: Stage {
         return target / r
     }
 
-    func parameters(_ m: Manifest) -> JSON { TrainingSupport.keyed(["model": m.section("model"), "isolate": m.section("isolate"), "seed": m.resolved["seed"]!]) }
+    func parameters(_ m: Manifest) -> JSON { TrainingSupport.keyed(["model": m.section("model"), "isolate": m.section("isolate"), "seed": m.resolved["seed"]!], m) }
     func externalInputs(_ m: Manifest) -> [String] { [] }
     func volatileOutputs(_ m: Manifest) -> [String] { ["timing.json"] }
     func declaredOutputs(_ m: Manifest) -> [String] { ["model.safetensors", "losses.npy", "test_losses.npy", "features.npy", "test_features.npy", "isolated.npy", "isolation.json", "metrics.json"] }
@@ -36,64 +36,62 @@ struct IsolateStage: Stage {
         let data = try PoisonedRun.load(ctx)
         let train = data.dataset.train
         let net = try TrainingSupport.network(m, data.dataset, stream: name)
-        let trainer = Trainer(net: net, settings: TrainingSupport.settings(m), seed: m.seed, stream: name)
-        let epochs = s.epochs, lr = Float(s.lr)
-        let gamma = Float(s.gamma)
-        let granularity = s.granularity
-        let aug = TrainingSupport.augmentation(s.augment)
-        let steps = (train.count + trainer.settings.batchSize - 1) / trainer.settings.batchSize
-        var curve: [CurvePoint] = []
-        var seconds: [Double] = []
-        for e in 1...epochs {
-            let t0 = Date()
-            let bar = ctx.progress("isolate epoch \(e)/\(epochs)", total: steps)
-            let loss = try trainer.epoch(train, objective: .lga(gamma: gamma, granularity: granularity), lr: lr, augment: aug,
-                                         shuffle: s.shuffle, stage: name, epoch: e) { done, _ in bar.update(done); return true }
-            let scores = try data.score(net)
-            curve.append(TrainingSupport.point(phase: "isolate", epoch: e, lr: lr, loss: loss, scores: scores)); seconds.append(Date().timeIntervalSince(t0))
-            ctx.log(String(format: "isolate epoch %d: LGA loss %.4f, CA %.2f%%, ASR %.2f%%", e, loss, scores.ca * 100, scores.asr * 100))
-        }
+        let loop = try trainWithLGA(ctx, net, data)
         let losses = try Evaluation.losses(net, train)
-        if losses.contains(where: { !$0.isFinite }) { throw TrainingError.diverged(stage: name, epoch: epochs) }
-        let ratio = s.ratio
-        let maxRatio = s.maxRatio
+        if losses.contains(where: { !$0.isFinite }) { throw TrainingError.diverged(epoch: "\(name) epoch \(s.epochs)") }
         let testLosses = try Evaluation.losses(net, data.dataset.test)
         let features = try IsolateStage.features(net, data.dataset)
         let verdict = IsolateStage.verdict(s, losses: losses, labels: train.labels, testLosses: testLosses, testLabels: data.dataset.test.labels,
                                            features: features, classNames: data.dataset.classNames, log: ctx.log)
-        let sel = Isolation.select(losses: losses, labels: train.labels, ratio: ratio,
-                                   strategy: s.strategy, maxRatio: maxRatio,
+        let sel = Isolation.select(losses: losses, labels: train.labels, ratio: s.ratio, strategy: s.strategy, maxRatio: s.maxRatio,
                                    targetStatistic: s.targetStatistic, knownTarget: s.target, verdict: verdict, whenClean: s.whenClean)
-        let effective = TrainingSupport.round4(Double(sel.indices.count) / Double(max(1, train.count)))
-        var info = IsolationRecord(ratio: maxRatio == nil ? ratio : effective, count: sel.indices.count,
-                                   strategy: s.strategy.rawValue, granularity: granularity.rawValue)
-        if let maxRatio {
-            var a = IsolationRecord.Adaptive(minRatio: ratio, maxRatio: maxRatio)
-            if let mix = sel.mixture {
-                func r(_ v: Double) -> Double { (v * 10000).rounded() / 10000 }
-                a.boundaryLoss = Double(Float(exp(mix.boundary)))
-                a.mixtureLogLoss = .init(lowMean: r(mix.mean0), lowStd: r(mix.std0), highMean: r(mix.mean1), highStd: r(mix.std1), lowWeight: r(mix.weight0))
-            }
-            info.adaptive = a
-            ctx.log(String(format: "adaptive isolation: %d samples (%.2f%% of the training set)", sel.indices.count, effective * 100))
-        }
+        var record = IsolationRecord(sel, settings: s, trainCount: train.count, poisoned: train.poison?.poisoned)
         if s.detection != .off {
-            info.detection = DetectionRecord(verdict, rule: s.detectionRule, action: IsolateStage.action(sel, verdict: verdict, whenClean: s.whenClean))
+            record.detection = DetectionRecord(verdict, rule: s.detectionRule, action: IsolateStage.action(sel, verdict: verdict, whenClean: s.whenClean))
+        }
+        logSelection(ctx, sel, record)
+        try SafeTensors.save(net, to: ctx.workFolder + "/model.safetensors", metadata: ["stage": name])
+        try NPY.write(float32: losses, to: ctx.workFolder + "/losses.npy")
+        try NPY.write(float32: testLosses, to: ctx.workFolder + "/test_losses.npy")
+        try IsolateStage.saveFeatures(features, to: ctx.workFolder)
+        try NPY.write(int64: sel.indices, to: ctx.workFolder + "/isolated.npy")
+        try OutputFile.write(record, to: ctx.workFolder + "/isolation.json")
+        try loop.writeTiming()
+        try TrainingSupport.writeMetrics(ctx, TrainingMetrics(curve: loop.curve, final: Scores(try data.score(net))))
+    }
+
+    /// Trains `net` from scratch with local gradient ascent for `isolate.epochs` epochs.
+    func trainWithLGA(_ ctx: StageContext, _ net: Network, _ data: PoisonedRun) throws -> TrainingLoop {
+        let m = ctx.manifest, s = m.config.isolate, train = data.dataset.train
+        let trainer = Trainer(net: net, settings: TrainingSupport.settings(m), seed: m.seed, stream: name)
+        let objective = Objective.lga(gamma: Float(s.gamma), granularity: s.granularity)
+        let aug = TrainingSupport.augmentation(s.augment), lr = Float(s.lr)
+        var loop = TrainingLoop(ctx)
+        try loop.run(phase: "isolate", label: "isolate", epochs: s.epochs, steps: TrainingSupport.steps(train.count, trainer), lr: { _ in lr },
+                     train: { e, lr, progress in
+                         try trainer.epoch(train, EpochPlan(objective: objective, lr: lr, augment: aug, order: s.shuffle ? .shuffled : .fixed,
+                                                            name: "\(name) epoch \(e)")) { done, _ in progress(done); return true }
+                     },
+                     score: { TrainingLoop.Score(try data.score(net)) },
+                     log: { e, loss, s in String(format: "isolate epoch %d: LGA loss %.4f, CA %.2f%%, ASR %.2f%%", e, loss, s.ca * 100, (s.asr ?? 0) * 100) })
+        return loop
+    }
+
+    /// The log lines on what was isolated: the adaptive count, the target label and how clear its choice was, precision and recall.
+    func logSelection(_ ctx: StageContext, _ sel: Isolation.Selection, _ record: IsolationRecord) {
+        if record.adaptive != nil {
+            ctx.log(String(format: "adaptive isolation: %d samples (%.2f%% of the training set)", record.count, record.ratio * 100))
         }
         if sel.targetFromVerdict, let t = sel.inferredTarget {
-            info.inferredTarget = t
-            info.targetFromDetection = true
             ctx.log("target-aware isolation: label \(t), named by the detection verdict")
         } else if let t = sel.inferredTarget, let st = sel.targetStatistic {
             let mine = sel.scores(for: st)[t] ?? 0
             if sel.targetGiven {
                 // the statistic's own choice is still worth a line: it tells whether inference would have found it
-                info.givenTarget = t
                 let best = Isolation.top(sel.scores(for: st))
                 ctx.log(String(format: "target-aware isolation: target label %d given by the manifest (%@ would have named label %d, %.2f; label %d scores %.2f)", t,
                                st.rawValue, best?.label ?? -1, best?.score ?? 0, t, mine))
             } else {
-                info.inferredTarget = t
                 let next = sel.runnerUp
                 ctx.log(String(format: "target-aware isolation: inferred target label %d (%@ %.2f; next: label %d, %.2f)", t,
                                st.rawValue, mine, next?.label ?? -1, next?.score ?? 0))
@@ -102,24 +100,9 @@ struct IsolateStage: Stage {
                 }
             }
         }
-        info.targetStatistic = sel.targetStatistic?.rawValue
-        for st in TargetStatistic.allCases where !sel.scores(for: st).isEmpty {
-            info.setScores(st, Dictionary(uniqueKeysWithValues: sel.scores(for: st).map { (String($0.key), ($0.value * 1000).rounded() / 1000) }))
+        if let p = record.precision, let r = record.recall {
+            ctx.log(String(format: "isolated %d samples: precision %.2f%%, recall %.2f%%", record.count, p * 100, r * 100))
         }
-        if let p = train.poison, !sel.indices.isEmpty {
-            let pr = Metrics.isolationPrecisionRecall(isolated: sel.indices, poisoned: p.poisoned)
-            info.precision = TrainingSupport.round4(pr.precision)
-            info.recall = TrainingSupport.round4(pr.recall)
-            ctx.log(String(format: "isolated %d samples: precision %.2f%%, recall %.2f%%", sel.indices.count, pr.precision * 100, pr.recall * 100))
-        }
-        try SafeTensors.save(net, to: ctx.workFolder + "/model.safetensors", metadata: ["stage": name])
-        try NPY.write(float32: losses, to: ctx.workFolder + "/losses.npy")
-        try NPY.write(float32: testLosses, to: ctx.workFolder + "/test_losses.npy")
-        try IsolateStage.saveFeatures(features, to: ctx.workFolder)
-        try NPY.write(int64: sel.indices, to: ctx.workFolder + "/isolated.npy")
-        try OutputFile.write(info, to: ctx.workFolder + "/isolation.json")
-        try TrainingSupport.writeTiming(ctx, seconds)
-        try TrainingSupport.writeMetrics(ctx, TrainingMetrics(curve: curve, final: Scores(try data.score(net))))
     }
 }
 

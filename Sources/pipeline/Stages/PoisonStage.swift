@@ -14,7 +14,7 @@ struct PoisonStage: Stage {
     var upstream: [String] { withSurrogate ? ["ingest", "surrogate"] : ["ingest"] }
     let formatVersion = 1
 
-    func parameters(_ m: Manifest) -> JSON { TrainingSupport.keyed(["attack": m.section("attack"), "seed": m.resolved["seed"]!]) }
+    func parameters(_ m: Manifest) -> JSON { TrainingSupport.keyed(["attack": m.section("attack"), "seed": m.resolved["seed"]!], m) }
     func externalInputs(_ m: Manifest) -> [String] {
         if let p = m.config.attack?.parameters as? BlendParameters, p.key == .image, let path = p.keyImage { return [path] }
         return []
@@ -49,6 +49,8 @@ struct PoisonStage: Stage {
             result = try attack.poison(train: clean.train, test: clean.test, context: context)
         } catch let e as DatasetError {
             throw StageError.failed(stage: name, reason: "\(e)")
+        } catch let e as AttackParameterError {
+            throw StageError.failed(stage: name, reason: "\(PoisonStage.manifestKey(e.parameter)): \(e.reason)")
         }
         var poisoned = clean
         poisoned.train = result.train
@@ -68,5 +70,17 @@ struct PoisonStage: Stage {
             surrogate: attack.needsSurrogate ? ctx.upstreamFolder("surrogate") + "/model.safetensors" : nil)
         try OutputFile.write(record, to: ctx.workFolder + "/attack.json")
         ctx.log("\(attack.displayName): \(count) of \(result.train.count) training images poisoned, \(result.triggeredTest.count) triggered test images")
+    }
+
+    /// The manifest key of an attack parameter.
+    static func manifestKey(_ p: AttackParameterError.Parameter) -> String {
+        switch p {
+        case .rate: return "attack.rate"
+        case .patchSize: return "attack.patch_size"
+        case .patchFraction: return "attack.patch_fraction"
+        case .classA: return "attack.class_a"
+        case .classB: return "attack.class_b"
+        case .generatorLR: return "attack.generator_lr"
+        }
     }
 }

@@ -14,7 +14,7 @@ struct SurrogateStage: Stage {
     func parameters(_ m: Manifest) -> JSON {
         var model = m.section("model").objectValue ?? [:]
         model["architecture"] = nil // the surrogate section names its own
-        return TrainingSupport.keyed(["model": .object(model), "surrogate": m.section("surrogate"), "seed": m.resolved["seed"]!])
+        return TrainingSupport.keyed(["model": .object(model), "surrogate": m.section("surrogate"), "seed": m.resolved["seed"]!], m)
     }
     func externalInputs(_ m: Manifest) -> [String] { [m.config.surrogate.checkpoint].compactMap { $0 } }
     func volatileOutputs(_ m: Manifest) -> [String] { ["timing.json"] }
@@ -51,22 +51,21 @@ struct SurrogateStage: Stage {
         let trainer = Trainer(net: net, settings: TrainingSupport.settings(m), seed: m.seed, stream: name)
         let epochs = s.epochs, base = Float(s.lr), drop = s.lrDrop
         let aug = TrainingSupport.augmentation(s.augment)
-        let steps = (indices.count + trainer.settings.batchSize - 1) / trainer.settings.batchSize
-        var curve: [CurvePoint] = [], seconds: [Double] = []
         var ca = 0.0
-        for e in 1...epochs {
-            let t0 = Date(), lr = TrainingSupport.lr(base, drop: drop, epoch: e - 1)
-            let bar = ctx.progress("surrogate epoch \(e)/\(epochs)", total: steps)
-            let loss = try trainer.epoch(clean.train, indices: indices, objective: .crossEntropy, lr: lr, augment: aug, shuffle: true,
-                                         stage: name, epoch: e) { done, _ in bar.update(done); return true }
-            let preds = try Evaluation.predict(net, clean.test)
-            ca = Metrics.cleanAccuracy(predictions: preds, labels: clean.test.labels)
-            curve.append(CurvePoint(phase: name, epoch: e, lr: lr, loss: loss, ca: ca, asr: nil))
-            seconds.append(Date().timeIntervalSince(t0))
-            ctx.log(String(format: "surrogate epoch %d: loss %.4f, CA %.2f%%", e, loss, ca * 100))
-        }
+        var loop = TrainingLoop(ctx)
+        try loop.run(phase: name, label: name, epochs: epochs, steps: TrainingSupport.steps(indices.count, trainer), lr: { TrainingSupport.lr(base, drop: drop, epoch: $0 - 1) },
+                     train: { e, lr, progress in
+                         try trainer.epoch(clean.train, EpochPlan(samples: indices, objective: .crossEntropy, lr: lr, augment: aug, name: "\(name) epoch \(e)")) { done, _ in
+                             progress(done); return true
+                         }
+                     },
+                     score: {
+                         ca = Metrics.cleanAccuracy(predictions: try Evaluation.predict(net, clean.test), labels: clean.test.labels)
+                         return TrainingLoop.Score(ca: ca, asr: nil)
+                     },
+                     log: { e, loss, s in String(format: "surrogate epoch %d: loss %.4f, CA %.2f%%", e, loss, s.ca * 100) })
         try SafeTensors.save(net, to: ctx.workFolder + "/model.safetensors", metadata: ["stage": name])
-        try TrainingSupport.writeTiming(ctx, seconds)
-        try TrainingSupport.writeMetrics(ctx, SurrogateMetrics(curve: curve, final: .init(ca: TrainingSupport.round4(ca)), trainCount: indices.count))
+        try loop.writeTiming()
+        try TrainingSupport.writeMetrics(ctx, SurrogateMetrics(curve: loop.curve, final: .init(ca: TrainingSupport.round4(ca)), trainCount: indices.count))
     }
 }

@@ -24,11 +24,14 @@ struct PoisonedRun {
 }
 
 enum TrainingSupport {
-    /// The parameters of a stage that runs the engine, with `Engine.numericsVersion` when it is
-    /// above 1 (absent means 1, so the keys of runs cached before the field existed still hold).
-    static func keyed(_ parameters: [String: JSON]) -> JSON {
+    /// The parameters of a stage that runs the engine, with every engine setting that changes
+    /// the bits: `Engine.numericsVersion` when it is above 1 (absent means 1, so the keys of runs
+    /// cached before the field existed still hold), and the worker count (the order of the
+    /// engine's reductions) as `engine_workers` unless the parameters hold `model.threads`.
+    static func keyed(_ parameters: [String: JSON], _ m: Manifest) -> JSON {
         var p = parameters
         if Engine.numericsVersion > 1 { p["numerics"] = .number(Double(Engine.numericsVersion)) }
+        if p["model"]?["threads"] == nil { p["engine_workers"] = .number(Double(m.engineWorkers)) }
         return .object(p)
     }
 
@@ -43,6 +46,9 @@ enum TrainingSupport {
 
     static func settings(_ m: Manifest) -> OptimiserSettings { m.config.model.optimiser }
 
+    /// Optimiser steps in one epoch over `count` samples.
+    static func steps(_ count: Int, _ trainer: Trainer) -> Int { (count + trainer.settings.batchSize - 1) / trainer.settings.batchSize }
+
     static func augmentation(_ on: Bool) -> Augmentation { on ? .reference : .none }
 
     /// lr for a 0-based epoch, multiplied by 0.1 once `drop` epochs are done (0: never).
@@ -51,11 +57,6 @@ enum TrainingSupport {
     }
 
     static func round4(_ v: Double) -> Double { (v * 10000).rounded() / 10000 }
-
-    /// One point of a per-epoch curve (deterministic: no wall time; that goes to timing.json).
-    static func point(phase: String, epoch: Int, lr: Float, loss: Double, scores: ModelScores) -> CurvePoint {
-        CurvePoint(phase: phase, epoch: epoch, lr: lr, loss: loss, ca: scores.ca, asr: scores.asr)
-    }
 
     /// Wall seconds per epoch, written to the volatile `timing.json`.
     static func writeTiming(_ ctx: StageContext, _ seconds: [Double]) throws {

@@ -14,13 +14,13 @@ struct UnlearnStage: Stage {
     /// 2: wall times in the volatile timing.json.
     let formatVersion = 2 // the objective parameter enters the key through the parameters
 
-    func parameters(_ m: Manifest) -> JSON { TrainingSupport.keyed(["model": m.section("model"), "unlearn": m.section("unlearn"), "seed": m.resolved["seed"]!]) }
+    func parameters(_ m: Manifest) -> JSON { TrainingSupport.keyed(["model": m.section("model"), "unlearn": m.section("unlearn"), "seed": m.resolved["seed"]!], m) }
     func externalInputs(_ m: Manifest) -> [String] { [] }
     func volatileOutputs(_ m: Manifest) -> [String] { ["timing.json"] }
     func declaredOutputs(_ m: Manifest) -> [String] { ["model.safetensors", "metrics.json"] }
 
     func run(_ ctx: StageContext) throws {
-        let m = ctx.manifest, s = m.config.unlearn
+        let m = ctx.manifest
         let data = try PoisonedRun.load(ctx)
         let train = data.dataset.train
         let net = try TrainingSupport.network(m, data.dataset, stream: "isolate")
@@ -29,67 +29,74 @@ struct UnlearnStage: Stage {
         let isoSet = Set(isolated)
         let rest = (0..<train.count).filter { !isoSet.contains($0) }
         let trainer = Trainer(net: net, settings: TrainingSupport.settings(m), seed: m.seed, stream: name)
-        let bs = trainer.settings.batchSize
-        var curve: [CurvePoint] = []
-        var seconds: [Double] = []
-        let ftEpochs = s.finetuneEpochs, ftLR = Float(s.finetuneLr), drop = s.finetuneLrDrop
-        // nothing isolated (a "no backdoor" verdict): the stage fine-tunes an ordinary model
-        let joint = s.mode == .joint && !isolated.isEmpty
-        if isolated.isEmpty { ctx.log("nothing was isolated: fine-tuning on the whole training set, without unlearning") }
-        let unlearnObjective = s.unlearning
-        let ftAug = TrainingSupport.augmentation(s.finetuneAugment)
-        if ftEpochs > 0 {
-            for e in 1...ftEpochs {
-                let t0 = Date(), lr = TrainingSupport.lr(ftLR, drop: drop, epoch: e - 1)
-                let bar = ctx.progress("\(joint ? "joint" : "fine-tune") epoch \(e)/\(ftEpochs)", total: (rest.count + bs - 1) / bs)
-                let loss: Double
-                if joint {
-                    loss = try trainer.jointEpoch(train, clean: rest, isolated: isolated, lambda: Float(s.lambda), unlearning: unlearnObjective, lr: lr,
-                                                  augment: ftAug, shuffle: true, stage: "unlearn (joint)", epoch: e)
-                    bar.update((rest.count + bs - 1) / bs)
-                } else {
-                    loss = try trainer.epoch(train, indices: rest, objective: .crossEntropy, lr: lr, augment: ftAug, shuffle: true,
-                                             stage: "unlearn (fine-tune)", epoch: e) { done, _ in bar.update(done); return true }
-                }
-                let scores = try data.score(net)
-                curve.append(TrainingSupport.point(phase: joint ? "joint" : "finetune", epoch: e, lr: lr, loss: loss, scores: scores)); seconds.append(Date().timeIntervalSince(t0))
-                ctx.log(String(format: "%@ epoch %d: loss %.4f, CA %.2f%%, ASR %.2f%%", joint ? "joint" : "fine-tune", e, loss, scores.ca * 100, scores.asr * 100))
-            }
-        }
-        let ulEpochs = s.epochs, ulLR = Float(s.lr)
-        let stopAt = s.stopIsolatedAccuracy
         let isoSplit = train.subset(isolated)
-        func isolatedAccuracy() throws -> Double? {
-            isolated.isEmpty ? nil : Metrics.cleanAccuracy(predictions: try Evaluation.predict(net, isoSplit), labels: isoSplit.labels)
-        }
-        var stoppedAt: AscentStop? = nil
-        if ulEpochs > 0 && !isolated.isEmpty {
-            net.freezeBatchNormStatistics(s.freezeBn)
-            defer { net.freezeBatchNormStatistics(false) }
-            var stop = false
-            if let t = stopAt, let a = try isolatedAccuracy(), a <= t { stop = true; stoppedAt = AscentStop(epoch: 0, step: 0) }
-            var e = 1
-            while e <= ulEpochs && !stop {
-                let t0 = Date()
-                let loss = try trainer.epoch(train, indices: isolated, objective: unlearnObjective, lr: ulLR, augment: TrainingSupport.augmentation(s.augment),
-                                             shuffle: true, stage: "unlearn (ascent)", epoch: e) { step, _ in
-                    guard let t = stopAt, let a = try isolatedAccuracy() else { return true }
-                    if a <= t {
-                        stop = true
-                        stoppedAt = AscentStop(epoch: e, step: step)
-                        return false
-                    }
-                    return true
-                }
-                let scores = try data.score(net)
-                curve.append(TrainingSupport.point(phase: "unlearn", epoch: e, lr: ulLR, loss: loss, scores: scores)); seconds.append(Date().timeIntervalSince(t0))
-                ctx.log(String(format: "unlearn epoch %d: isolated loss %.4f, CA %.2f%%, ASR %.2f%%%@", e, -loss, scores.ca * 100, scores.asr * 100, stop ? " (stopping rule met)" : ""))
-                e += 1
-            }
-        }
+        let isolatedAccuracy = { Metrics.cleanAccuracy(predictions: try Evaluation.predict(net, isoSplit), labels: isoSplit.labels) }
+        var loop = TrainingLoop(ctx)
+        // nothing isolated (a "no backdoor" verdict): the stage fine-tunes an ordinary model
+        if isolated.isEmpty { ctx.log("nothing was isolated: fine-tuning on the whole training set, without unlearning") }
+        try fineTune(&loop, trainer, data, rest: rest, isolated: isolated)
+        let stoppedAt = isolated.isEmpty ? nil : try ascend(&loop, trainer, data, isolated: isolated, isolatedAccuracy: isolatedAccuracy)
         try SafeTensors.save(net, to: ctx.workFolder + "/model.safetensors", metadata: ["stage": name])
-        try TrainingSupport.writeTiming(ctx, seconds)
-        try TrainingSupport.writeMetrics(ctx, TrainingMetrics(curve: curve, final: Scores(try data.score(net)),
-                                                              isolatedAccuracy: try isolatedAccuracy().map(TrainingSupport.round4), ascentStopped: .some(stoppedAt)))
+        try loop.writeTiming()
+        try TrainingSupport.writeMetrics(ctx, TrainingMetrics(curve: loop.curve, final: Scores(try data.score(net)),
+                                                              isolatedAccuracy: isolated.isEmpty ? nil : TrainingSupport.round4(try isolatedAccuracy()),
+                                                              ascentStopped: .some(stoppedAt)))
+    }
+
+    /// `finetune_epochs` epochs on the rest: plain fine-tuning (sequential), or the joint
+    /// objective that also unlearns the isolated samples in every step (joint).
+    func fineTune(_ loop: inout TrainingLoop, _ trainer: Trainer, _ data: PoisonedRun, rest: [Int], isolated: [Int]) throws {
+        let s = loop.ctx.manifest.config.unlearn, train = data.dataset.train
+        let joint = s.mode == .joint && !isolated.isEmpty, label = joint ? "joint" : "fine-tune"
+        let aug = TrainingSupport.augmentation(s.finetuneAugment)
+        let steps = TrainingSupport.steps(rest.count, trainer)
+        try loop.run(phase: joint ? "joint" : "finetune", label: label, epochs: s.finetuneEpochs, steps: steps,
+                     lr: { TrainingSupport.lr(Float(s.finetuneLr), drop: s.finetuneLrDrop, epoch: $0 - 1) },
+                     train: { e, lr, progress in
+                         if joint {
+                             let loss = try trainer.jointEpoch(train, JointEpochPlan(clean: rest, isolated: isolated, lambda: Float(s.lambda), unlearning: s.unlearning,
+                                                                                     lr: lr, augment: aug, name: "unlearn (joint) epoch \(e)"))
+                             progress(steps)
+                             return loss
+                         }
+                         return try trainer.epoch(train, EpochPlan(samples: rest, objective: .crossEntropy, lr: lr, augment: aug,
+                                                                   name: "unlearn (fine-tune) epoch \(e)")) { done, _ in progress(done); return true }
+                     },
+                     score: { TrainingLoop.Score(try data.score(trainer.net)) },
+                     log: { e, loss, sc in String(format: "%@ epoch %d: loss %.4f, CA %.2f%%, ASR %.2f%%", label, e, loss, sc.ca * 100, (sc.asr ?? 0) * 100) })
+    }
+
+    /// `epochs` epochs of the unlearning objective on the isolated samples, BatchNorm statistics
+    /// frozen if asked, stopped once the accuracy on them reaches `stop_isolated_accuracy`.
+    /// Returns where the rule stopped it, nil when it did not.
+    func ascend(_ loop: inout TrainingLoop, _ trainer: Trainer, _ data: PoisonedRun, isolated: [Int],
+                isolatedAccuracy: () throws -> Double) throws -> AscentStop? {
+        let s = loop.ctx.manifest.config.unlearn, train = data.dataset.train, net = trainer.net
+        guard s.epochs > 0 else { return nil }
+        net.freezeBatchNormStatistics(s.freezeBn)
+        defer { net.freezeBatchNormStatistics(false) }
+        let stopAt = s.stopIsolatedAccuracy
+        var stoppedAt: AscentStop? = nil
+        if let t = stopAt, try isolatedAccuracy() <= t { stoppedAt = AscentStop(epoch: 0, step: 0) }
+        let lr = Float(s.lr), aug = TrainingSupport.augmentation(s.augment), objective = s.unlearning
+        try withoutActuallyEscaping(isolatedAccuracy) { accuracy in
+            try loop.run(phase: "unlearn", label: "unlearn", epochs: s.epochs, steps: TrainingSupport.steps(isolated.count, trainer), lr: { _ in lr },
+                         stop: { stoppedAt != nil },
+                         train: { e, lr, progress in
+                             try trainer.epoch(train, EpochPlan(samples: isolated, objective: objective, lr: lr, augment: aug,
+                                                                name: "unlearn (ascent) epoch \(e)")) { step, _ in
+                                 progress(step)
+                                 guard let t = stopAt, try accuracy() <= t else { return true }
+                                 stoppedAt = AscentStop(epoch: e, step: step)
+                                 return false
+                             }
+                         },
+                         score: { TrainingLoop.Score(try data.score(net)) },
+                         log: { e, loss, sc in
+                             String(format: "unlearn epoch %d: isolated loss %.4f, CA %.2f%%, ASR %.2f%%%@", e, -loss, sc.ca * 100, (sc.asr ?? 0) * 100,
+                                    stoppedAt != nil ? " (stopping rule met)" : "")
+                         })
+        }
+        return stoppedAt
     }
 }
