@@ -8,7 +8,9 @@ import XCTest
 /// then trains an ordinary model, and every output says so.
 final class DetectionPipelineTests: XCTestCase {
     /// 120 training and 45 test images over 3 labels (enough for a verdict), one poisoned image.
-    func manifest(_ dir: String, isolate: [String: JSON] = [:]) -> JSON {
+    func manifest(_ dir: String, isolate: [String: JSON] = [:]) -> JSON { DetectionPipelineTests.manifest(dir, isolate: isolate) }
+
+    static func manifest(_ dir: String, isolate: [String: JSON] = [:]) -> JSON {
         var iso: [String: JSON] = ["epochs": .number(1), "ratio": .number(0.05), "strategy": .string("target-aware")]
         for (k, v) in isolate { iso[k] = v }
         return .object([
@@ -77,5 +79,31 @@ final class DetectionPipelineTests: XCTestCase {
         XCTAssertEqual(iso["count"]?.intValue, 3)
         let md = try String(contentsOfFile: dir + "/run/report/report.md", encoding: .utf8)
         XCTAssertTrue(md.contains("**No verdict:**"), md)
+    }
+}
+
+extension CommandLineTests {
+    /// `abl detect` re-judges a run from its saved outputs, as text or JSON, with another rule if asked.
+    func testAblDetectRejudgesARunFolder() throws {
+        let dir = T.tempFolder()
+        T.writeManifest(DetectionPipelineTests.manifest(dir), dir + "/m.json")
+        let cli = self
+        XCTAssertEqual(try cli.run(["run", dir + "/m.json"]).code, 0)
+        let text = try cli.run(["detect", dir + "/run"])
+        XCTAssertEqual(text.code, 0, text.err)
+        XCTAssertTrue(text.out.hasPrefix("no backdoor found"), text.out)
+        let json = try cli.run(["detect", dir + "/run", "--json", "--false-positive-rate", "0.4", "--min-excess", "0"])
+        XCTAssertEqual(json.code, 0, json.err)
+        let v = try JSON.parse(bytes: Array(json.out.utf8))
+        XCTAssertEqual(v["method"]?.stringValue, "test-reference")
+        XCTAssertEqual(v["false_positive_rate"]?.doubleValue, 0.4)
+        XCTAssertEqual(v["labels"]?.arrayValue?.count, 6)
+        // the saved verdict is untouched, and a folder that is no run is a clear error
+        let iso = try JSON.parse(bytes: [UInt8](FileManager.default.contents(atPath: dir + "/run/isolate/isolation.json")!))
+        XCTAssertEqual(iso["detection"]?["false_positive_rate"]?.doubleValue, 0.0001)
+        let missing = try cli.run(["detect", dir])
+        XCTAssertNotEqual(missing.code, 0)
+        XCTAssertTrue(missing.err.contains("losses.npy"), missing.err)
+        XCTAssertEqual(try cli.run(["detect", dir + "/run", "--false-positive-rate", "2"]).code, 64)
     }
 }
