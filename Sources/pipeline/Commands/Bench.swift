@@ -31,12 +31,16 @@ struct Bench: ParsableCommand {
     @Option(help: "Images per weight-gradient pass of the direct 3x3 kernels.")
     var directChunk = 8
 
+    @Option(help: "Hand-written kernels: auto (the widest this CPU runs), avx512 or avx2, to compare.")
+    var kernels = "auto"
+
     @Flag(help: "One JSON object per input shape and line.")
     var json = false
 
     func validate() throws {
         guard Architecture(rawValue: model) != nil else { throw ValidationError("unknown model \(model); one of \(Architecture.allCases.map(\.rawValue))") }
         guard ["direct", "direct-stride1", "im2col"].contains(conv) else { throw ValidationError("--conv is direct, direct-stride1 or im2col, not \(conv)") }
+        guard kernels == "auto" || KernelSet(rawValue: kernels) != nil else { throw ValidationError("--kernels is auto, avx512 or avx2, not \(kernels)") }
         guard batch > 0, steps > 0 else { throw ValidationError("batch and steps must be positive") }
     }
 
@@ -46,6 +50,7 @@ struct Bench: ParsableCommand {
         Conv2D.directKernels = conv != "im2col"
         Conv2D.directStride2 = conv == "direct"
         Conv2D.directChunk = max(1, directChunk)
+        Engine.kernels = KernelSet(rawValue: kernels) ?? .best
         if !json { print("OpenBLAS core \(BLAS.coreName), engine workers \(Engine.workers) (OpenBLAS single-threaded inside each)") }
         for spec in inputs.split(separator: ",") {
             let d = spec.split(separator: "x").compactMap { Int($0) }
@@ -58,7 +63,7 @@ struct Bench: ParsableCommand {
                     "train_images_per_s": .number((r.trainImagesPerSecond * 10).rounded() / 10),
                     "eval_images_per_s": .number((r.evalImagesPerSecond * 10).rounded() / 10),
                     "peak_rss_mb": .number((r.peakRSSMegabytes * 10).rounded() / 10), "threads": .number(Double(r.threads)),
-                    "openblas_core": .string(r.coreName), "conv": .string(conv),
+                    "openblas_core": .string(r.coreName), "conv": .string(conv), "kernels": .string(Engine.kernels.rawValue),
                 ])
                 print(o.canonical)
             } else {
