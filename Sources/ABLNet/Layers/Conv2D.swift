@@ -33,6 +33,8 @@ public final class Conv2D: Layer {
     // Direct 3x3 path: packed weights (forward and input gradient) and per-worker padded planes.
     private let packed = Tensor(shape: [0]), packedT = Tensor(shape: [0])
     private var xPad: [Tensor] = [], dyPad: [Tensor] = []
+    // AVX-512 weight gradient: per-worker dy with channel pairs interleaved, and lane partials.
+    private var dyPairs: [Tensor] = [], wPartials: [Tensor] = []
 
     /// Output columns per sgemm call: images are grouped until a call has about this many.
     /// 1 (the default) means one image per call, which measured fastest on the 2-core machine
@@ -207,6 +209,14 @@ public final class Conv2D: Layer {
         }
         let chunk = Conv2D.directChunk
         directWorkspace(layout, dy: true, images: chunk)
+        let wideDW = Conv3x3Direct.avx512Takes(cout: cout)
+        if wideDW {
+            while dyPairs.count < Engine.workers { dyPairs.append(Tensor(shape: [0])); wPartials.append(Tensor(shape: [0])) }
+            for k in 0..<Engine.workers {
+                dyPairs[k].reshape(to: [Conv3x3Direct.pairRowsCount(images: chunk, cout: cout, layout: layout)])
+                wPartials[k].reshape(to: [Conv3x3Direct.partialsCount(cin: cin)])
+            }
+        }
         while dWPartials.count < Engine.workers { dWPartials.append(Tensor(shape: [0])) }
         for k in 0..<Engine.workers { dWPartials[k].reshape(to: weight.value.shape) }
         let xp = UnsafeSendable(x.data), dyp = UnsafeSendable(dy.data), dxp = UnsafeSendable(dx.data)
@@ -221,7 +231,12 @@ public final class Conv2D: Layer {
                     Conv3x3Direct.pad(xp.value + (first + j) * inSize, channels: cin, layout, into: xpad + j * cin * layout.plane)
                     Conv3x3Direct.pad(dyp.value + (first + j) * outSize, channels: cout, out, into: dpad + j * cout * out.plane)
                 }
-                Conv3x3Direct.weightGradient(xp: xpad, cin: cin, layout: layout, images: m, dyp: dpad, cout: cout, dw: dW)
+                if wideDW {
+                    Conv3x3Direct.weightGradientAVX512(xp: xpad, cin: cin, layout: layout, images: m, dy: dyp.value + first * outSize, cout: cout,
+                                                       pairs: dyPairs[worker].data, partials: wPartials[worker].data, dw: dW)
+                } else {
+                    Conv3x3Direct.weightGradient(xp: xpad, cin: cin, layout: layout, images: m, dyp: dpad, cout: cout, dw: dW)
+                }
                 if directDx && layout.stride == 1 {
                     if wideDx {
                         Conv3x3Direct.forwardAVX512(xp: dpad, cin: cout, layout: out, images: m, wq: wtp.value, cout: cin, y: dxp.value + first * inSize)

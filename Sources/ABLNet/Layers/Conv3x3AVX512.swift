@@ -37,3 +37,38 @@ extension Conv3x3Direct {
         abl_conv3x3_forward_avx512(xp, cin, &l, images, wq, cout, y)
     }
 }
+
+/// The AVX-512 weight gradient. Its registers hold two output channels each (lanes 0-7 and
+/// 8-15, from dy with the rows of a channel pair interleaved, `abl_conv3x3_pair_rows`) against
+/// one 8-wide x vector broadcast to both halves: each half is the AVX2 kernel's 8-lane
+/// accumulator, added to in the same order, and the lanes are summed here by the same
+/// `SIMD8.sum()`, so both paths give the same bits.
+extension Conv3x3Direct {
+    /// Floats of the interleaved dy of `images` images (`pairRows`) and of one block's lane partials.
+    static func pairRowsCount(images: Int, cout: Int, layout: Layout) -> Int { images * cout * layout.ho * layout.nv * 8 }
+    static func partialsCount(cin: Int) -> Int { cin * 3 * 8 * 3 * 16 }
+
+    /// dw (cout, cin, 3, 3) += the weight gradient over `images` images of xp (padded in `layout`)
+    /// and dy (images, cout, ho, wo), unpadded. Needs cout % 16 == 0 and AVX-512; `pairs` and
+    /// `partials` are scratch of `pairRowsCount` and `partialsCount` floats.
+    static func weightGradientAVX512(xp: UnsafePointer<Float>, cin: Int, layout: Layout, images: Int,
+                                     dy: UnsafePointer<Float>, cout: Int, pairs: UnsafeMutablePointer<Float>,
+                                     partials: UnsafeMutablePointer<Float>, dw: UnsafeMutablePointer<Float>) {
+        var l = abl_conv3x3_layout(ho: layout.ho, wo: layout.wo, plane: layout.plane, row_step: layout.rowStep,
+                                   out_row_step: layout.outRowStep, kx0: layout.kx0, kx1: layout.kx1, kx2: layout.kx2)
+        abl_conv3x3_pair_rows(dy, images, cout, layout.ho, layout.wo, layout.nv, pairs)
+        let raw = UnsafeRawPointer(partials)
+        for cb in 0..<(cout / 16) {
+            abl_conv3x3_weight_partials_avx512(xp, cin, &l, layout.nv, images, pairs, cout, cb, partials)
+            // part (cin, ky, pair, kx, 16): lanes 0-7 channel 16cb + 2p, lanes 8-15 channel 16cb + 2p + 1
+            for ci in 0..<cin { for ky in 0..<3 { for p in 0..<8 { for kx in 0..<3 {
+                let o = (((ci * 3 + ky) * 8 + p) * 3 + kx) * 16
+                let lo = raw.loadUnaligned(fromByteOffset: o * 4, as: V.self)
+                let hi = raw.loadUnaligned(fromByteOffset: (o + 8) * 4, as: V.self)
+                let co = cb * 16 + 2 * p, t = ky * 3 + kx
+                dw[(co * cin + ci) * 9 + t] += lo.sum()
+                dw[((co + 1) * cin + ci) * 9 + t] += hi.sum()
+            } } } }
+        }
+    }
+}
