@@ -26,6 +26,20 @@ final class KernelDispatchTests: XCTestCase {
         XCTAssertTrue(CPUFeatures.avx2, "this build assumes AVX2 and FMA")
     }
 
+    func testEachConvolutionReportsTheKernelsItRuns() {
+        let net = Architecture.wrn16_1.build(inputChannels: 1, numClasses: 10, seed: 0)
+        let convs = net.convolutions
+        XCTAssertEqual(convs.count, 15)
+        Engine.kernels = .avx2
+        XCTAssertTrue(convs[0].kernelPaths == ("avx2", "avx2", "none"))
+        XCTAssertTrue(convs[1].kernelPaths == ("avx2", "avx2", "avx2"))
+        XCTAssertEqual(convs.filter { $0.kernel == 1 }.map(\.kernelPaths.forward), ["im2col+sgemm", "im2col+sgemm"])
+        Engine.kernels = .avx512
+        let wide = CPUFeatures.avx512 ? "avx512" : "avx2"
+        XCTAssertTrue(convs[1].kernelPaths == (wide, wide, wide))
+        XCTAssertEqual(BLAS.preferredCore, CPUFeatures.avx512 ? "SkylakeX" : CPUFeatures.avx2 ? "Haswell" : nil)
+    }
+
     func testAVX512KernelsGiveTheSameBitsAsAVX2() throws {
         try XCTSkipUnless(CPUFeatures.avx512, "no AVX-512 on this CPU")
         var rng = SeededRNG(seed: 21)

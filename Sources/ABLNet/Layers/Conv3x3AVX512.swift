@@ -72,3 +72,21 @@ extension Conv3x3Direct {
         }
     }
 }
+
+extension Conv2D {
+    /// The kernels this layer runs with the engine's present settings, for `abl bench`:
+    /// `avx512` or `avx2` (the direct 3x3 kernels), `avx2-parity` (the stride-2 input gradient),
+    /// `im2col+sgemm`, or `none` (an input gradient not computed).
+    public var kernelPaths: (forward: String, weightGradient: String, inputGradient: String) {
+        let direct = Conv2D.directKernels && (stride == 1 || Conv2D.directStride2)
+            && Conv3x3Direct.applies(kernel: kernel, stride: stride, padding: padding, outChannels: outChannels)
+        guard direct else { return ("im2col+sgemm", "im2col+sgemm", computeInputGradient ? "im2col+sgemm" : "none") }
+        let wide = Conv3x3Direct.avx512Takes(cout: outChannels) ? "avx512" : "avx2"
+        let dx: String
+        if !computeInputGradient { dx = "none" }
+        else if inChannels % 4 != 0 { dx = "im2col+sgemm" }
+        else if stride == 2 { dx = "avx2-parity" }
+        else { dx = Conv3x3Direct.avx512Takes(cout: inChannels) ? "avx512" : "avx2" }
+        return (wide, wide, dx)
+    }
+}

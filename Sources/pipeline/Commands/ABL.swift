@@ -1,3 +1,4 @@
+import ABLNet
 import ArgumentParser
 import Foundation
 
@@ -12,6 +13,12 @@ struct ABL: ParsableCommand {
         is not fresh, `abl status` says which stage is fresh, stale (and why) or never run.
         """,
         subcommands: [Run.self, Status.self, Validate.self, Report.self, Compare.self, Attacks.self, Schema.self, Bench.self, Probe.self])
+
+    static func main() {
+        // before anything else: OpenBLAS reads its core type only when it is loaded
+        BLAS.reexecWithPreferredCoreIfNeeded()
+        main(nil)
+    }
 }
 
 /// Prints an error the way every subcommand reports one, and exits non-zero.

@@ -51,7 +51,12 @@ struct Bench: ParsableCommand {
         Conv2D.directStride2 = conv == "direct"
         Conv2D.directChunk = max(1, directChunk)
         Engine.kernels = KernelSet(rawValue: kernels) ?? .best
-        if !json { print("OpenBLAS core \(BLAS.coreName), engine workers \(Engine.workers) (OpenBLAS single-threaded inside each)") }
+        let blasCore = BLAS.coreName + (BLAS.replacedCore.map { " (set by abl; OpenBLAS chose \($0))" } ?? "")
+        if !json {
+            print("CPU \(CPUFeatures.model), vector features \(CPUFeatures.names.joined(separator: " ")); kernels \(Engine.kernels.rawValue)")
+            print("OpenBLAS core \(blasCore), engine workers \(Engine.workers) (OpenBLAS single-threaded inside each)")
+        }
+        var pathsShown = false
         for spec in inputs.split(separator: ",") {
             let d = spec.split(separator: "x").compactMap { Int($0) }
             guard d.count == 3, [1, 3].contains(d[0]), d[1] == d[2], d[1] >= 8 else { throw fail(ValidationError("bad input shape \(spec): use CxHxW with C 1 or 3 and H = W >= 8")) }
@@ -63,12 +68,19 @@ struct Bench: ParsableCommand {
                     "train_images_per_s": .number((r.trainImagesPerSecond * 10).rounded() / 10),
                     "eval_images_per_s": .number((r.evalImagesPerSecond * 10).rounded() / 10),
                     "peak_rss_mb": .number((r.peakRSSMegabytes * 10).rounded() / 10), "threads": .number(Double(r.threads)),
-                    "openblas_core": .string(r.coreName), "conv": .string(conv), "kernels": .string(Engine.kernels.rawValue),
+                    "openblas_core": .string(r.coreName), "openblas_detected_core": .string(BLAS.replacedCore ?? r.coreName), "conv": .string(conv), "kernels": .string(Engine.kernels.rawValue),
+                    "cpu": .string(CPUFeatures.model), "cpu_features": .string(CPUFeatures.names.joined(separator: " ")),
+                    "layers": .array(r.layerPaths.map { .string("\($0.name) \($0.shape): \($0.forward)/\($0.weightGradient)/\($0.inputGradient)") }),
                 ])
                 print(o.canonical)
             } else {
                 print(String(format: "%@ batch %d input %@: train %.1f images/s, eval %.1f images/s, peak RSS %.0f MB",
                              r.model, r.batch, r.input, r.trainImagesPerSecond, r.evalImagesPerSecond, r.peakRSSMegabytes))
+                if !pathsShown {
+                    print("  kernels per convolution (forward / weight gradient / input gradient):")
+                    for p in r.layerPaths { print("    \(p.name) (\(p.shape)): \(p.forward) / \(p.weightGradient) / \(p.inputGradient)") }
+                    pathsShown = true
+                }
             }
         }
     }
