@@ -14,7 +14,7 @@ int abl_conv3x3_avx512_takes(long wo) { return wo > 0; }
 /// Stores acc (16 channels x n pixels, pixel j's channels in acc[j]) to y at yo[j] + lane * hw.
 /// When the n pixels are consecutive in one plane, each channel's run is gathered from the
 /// buffer (stride 16) and stored as whole vectors.
-ABL_AVX512 static void store_tile(const __m512 *acc, int n, const long *yo, float *y, long hw) {
+ABL_AVX512 static inline __attribute__((always_inline)) void store_tile(const __m512 *acc, int n, const long *yo, float *y, long hw) {
     float buf[TILE * 16] __attribute__((aligned(64)));
     for (int j = 0; j < n; j++) _mm512_store_ps(buf + 16 * j, acc[j]);
     if (yo[n - 1] - yo[0] == n - 1) {

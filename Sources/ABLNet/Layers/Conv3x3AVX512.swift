@@ -13,6 +13,11 @@ extension Conv3x3Direct {
     /// Whether a convolution with `cout` output channels takes the AVX-512 forward now.
     static func avx512Takes(cout: Int) -> Bool { Engine.kernels == .avx512 && cout % 16 == 0 }
 
+    /// The stride-1 `pad` with AVX-512 masked loads and stores (a few per row, no scalar tails).
+    static func padAVX512(_ x: UnsafePointer<Float>, channels c: Int, _ layout: Layout, into xp: UnsafeMutablePointer<Float>) {
+        abl_pad_stride1_avx512(x, c, layout.h, layout.w, layout.rowStep, layout.plane, xp)
+    }
+
     /// Packs w (cout, cin, 3, 3) as (cout/16, cin, 9, 16): 16 output channels side by side.
     static func pack16(_ w: UnsafePointer<Float>, cout: Int, cin: Int, into p: UnsafeMutablePointer<Float>) {
         for co in 0..<cout { for ci in 0..<cin { for t in 0..<9 {

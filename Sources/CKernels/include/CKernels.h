@@ -60,4 +60,9 @@ void abl_conv3x3_pair_rows(const float *dy, long images, long cout, long ho, lon
 void abl_conv3x3_weight_partials_avx512(const float *xp, long cin, const abl_conv3x3_layout *layout, long nv, long images,
                                         const float *dyi, long cout, long cb, float *part);
 
+/// xp (c, h+2, row_step) = x (c, h, w) with a zero border (column 0, columns w+1 ..< row_step,
+/// rows 0 and h+1): the stride-1 padding of the Swift `Conv3x3Direct.pad`, planes `plane` apart.
+/// Needs AVX-512F.
+void abl_pad_stride1_avx512(const float *x, long c, long h, long w, long row_step, long plane, float *xp);
+
 #endif
