@@ -187,7 +187,7 @@ public final class Conv2D: Layer {
         let n = x.shape[0], inSize = inChannels * layout.h * layout.w, outSize = outChannels * layout.ho * layout.wo
         let (cin, cout) = (inChannels, outChannels)
         let directDx = wantDx && cin % 4 == 0
-        let wideDx = directDx && stride == 1 && Conv3x3Direct.avx512Takes(cout: cin)
+        let wideDx = directDx && Conv3x3Direct.avx512Takes(cout: cin)
         // stride 2: the four parity classes' weights one after the other (9 taps in all)
         var parityOffsets: [Int] = []
         if directDx {
@@ -202,7 +202,11 @@ public final class Conv2D: Layer {
                 var offset = 0
                 for cls in Conv3x3Direct.ParityClass.all {
                     parityOffsets.append(offset)
-                    Conv3x3Direct.packParity(weight.value.data, cout: cout, cin: cin, cls, into: packedT.data + offset)
+                    if wideDx {
+                        Conv3x3Direct.packParity16(weight.value.data, cout: cout, cin: cin, cls, into: packedT.data + offset)
+                    } else {
+                        Conv3x3Direct.packParity(weight.value.data, cout: cout, cin: cin, cls, into: packedT.data + offset)
+                    }
                     offset += cin * cout * cls.taps.count
                 }
             }
@@ -245,8 +249,13 @@ public final class Conv2D: Layer {
                     }
                 } else if directDx {
                     for (cls, offset) in zip(Conv3x3Direct.ParityClass.all, parityOffsets) {
-                        Conv3x3Direct.inputGradientStride2(dyp: dpad, cout: cout, out: out, images: m, cls, wp: wtp.value + offset,
-                                                           cin: cin, h: layout.h, w: layout.w, dx: dxp.value + first * inSize)
+                        if wideDx {
+                            Conv3x3Direct.inputGradientStride2AVX512(dyp: dpad, cout: cout, out: out, images: m, cls, wq: wtp.value + offset,
+                                                                     cin: cin, h: layout.h, w: layout.w, dx: dxp.value + first * inSize)
+                        } else {
+                            Conv3x3Direct.inputGradientStride2(dyp: dpad, cout: cout, out: out, images: m, cls, wp: wtp.value + offset,
+                                                               cin: cin, h: layout.h, w: layout.w, dx: dxp.value + first * inSize)
+                        }
                     }
                 }
             }

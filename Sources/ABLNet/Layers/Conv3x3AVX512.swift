@@ -33,6 +33,24 @@ extension Conv3x3Direct {
         } } }
     }
 
+    /// Packs one parity class's weights of the stride-2 input gradient as (cin/16, cout, taps, 16).
+    static func packParity16(_ w: UnsafePointer<Float>, cout: Int, cin: Int, _ cls: ParityClass, into p: UnsafeMutablePointer<Float>) {
+        let t = cls.taps.count
+        for ci in 0..<cin { for co in 0..<cout { for (k, tap) in cls.taps.enumerated() {
+            p[(((ci / 16) * cout + co) * t + k) * 16 + ci % 16] = w[(co * cin + ci) * 9 + tap.ky * 3 + tap.kx]
+        } } }
+    }
+
+    /// One parity class of the stride-2 input gradient (`inputGradientStride2`) with 16 input
+    /// channels per register; weights from `packParity16`. Needs cin % 16 == 0 and AVX-512.
+    static func inputGradientStride2AVX512(dyp: UnsafePointer<Float>, cout: Int, out: Layout, images: Int, _ cls: ParityClass,
+                                           wq: UnsafePointer<Float>, cin: Int, h: Int, w: Int, dx: UnsafeMutablePointer<Float>) {
+        let ha = (h - cls.pi + 1) / 2, wb = (w - cls.pj + 1) / 2
+        guard ha > 0, wb > 0 else { return }
+        let taps = cls.taps.map { $0.dr * out.rowStep + $0.dc }
+        abl_conv3x3_parity_avx512(dyp, cout, out.plane, out.rowStep, images, ha, wb, taps, taps.count, wq, cin, h, w, cls.pi, cls.pj, dx)
+    }
+
     /// y (images, cout, ho, wo) = correlation of xp (images, cin padded planes in `layout`) with
     /// the weights packed by `pack16` (or `packTransposed16`). Needs cout % 16 == 0 and AVX-512.
     static func forwardAVX512(xp: UnsafePointer<Float>, cin: Int, layout: Layout, images: Int,
@@ -90,8 +108,8 @@ extension Conv2D {
         let dx: String
         if !computeInputGradient { dx = "none" }
         else if inChannels % 4 != 0 { dx = "im2col+sgemm" }
-        else if stride == 2 { dx = "avx2-parity" }
-        else { dx = Conv3x3Direct.avx512Takes(cout: inChannels) ? "avx512" : "avx2" }
+        else if Conv3x3Direct.avx512Takes(cout: inChannels) { dx = "avx512" }
+        else { dx = stride == 2 ? "avx2-parity" : "avx2" }
         return (wide, wide, dx)
     }
 }

@@ -47,6 +47,15 @@ int abl_conv3x3_avx512_takes(long wo);
 void abl_conv3x3_forward_avx512(const float *xp, long cin, const abl_conv3x3_layout *layout, long images,
                                 const float *wq, long cout, float *y);
 
+/// One parity class (pi, pj) of the stride-2 input gradient (the Swift
+/// `Conv3x3Direct.inputGradientStride2`): dx[img, ci, 2a + pi, 2b + pj] for a < ha, b < wb =
+/// Σ_co Σ_k wq[ci/16, co, k, ci%16] * dyp[img, co, a + 1, b + 1 + tap[k]], dyp padded in planes
+/// of `plane` floats and rows of pw. The weights packed as (cin/16, cout, taps, 16); needs
+/// cin % 16 == 0 and AVX-512F; the same bits as the AVX2 kernel.
+void abl_conv3x3_parity_avx512(const float *dyp, long cout, long plane, long pw, long images, long ha, long wb,
+                               const long *tap, long taps, const float *wq, long cin, long h, long w,
+                               long pi, long pj, float *dx);
+
 /// dyi (images, cout/2, ho, nv, 16) = dy (images, cout, ho, wo) with the rows of channels 2p
 /// and 2p+1 side by side in 8-wide pieces: 16 floats = dy[2p, r, 8v ..< 8v+8], dy[2p+1, r, 8v ..< 8v+8],
 /// zero past wo. Needs cout even.
