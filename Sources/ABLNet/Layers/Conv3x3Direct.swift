@@ -20,6 +20,9 @@
 /// the weights flipped in space and with in/out channels swapped (`packTransposed`), so
 /// `forward` computes it too. The weight gradient `weightGradient` correlates the padded dy with
 /// the padded x.
+///
+/// With AVX-512 (`Engine.kernels`), `Conv3x3AVX512.swift` runs the same correlations with 16
+/// channels per register instead, to the same bits.
 enum Conv3x3Direct {
     typealias V = SIMD8<Float>
 
