@@ -9,8 +9,6 @@
 #define TILE 28
 #define TILE2 14
 
-int abl_conv3x3_avx512_takes(long wo) { return wo > 0; }
-
 /// Stores acc (16 channels x n pixels, pixel j's channels in acc[j]) to y at yo[j] + lane * hw.
 /// When the n pixels are consecutive in one plane, each channel's run is gathered from the
 /// buffer (stride 16) and stored as whole vectors.

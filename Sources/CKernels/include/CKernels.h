@@ -35,10 +35,6 @@ typedef struct {
     long kx0, kx1, kx2;
 } abl_conv3x3_layout;
 
-/// Whether `abl_conv3x3_forward_avx512` takes a map of output width wo (tiles are made for
-/// widths up to 28 and for even widths up to 56).
-int abl_conv3x3_avx512_takes(long wo);
-
 /// y (images, cout, ho, wo) = the 3x3 correlation of the padded planes xp (images, cin planes
 /// of `layout.plane` floats) with the weights wq packed as (cout/16, cin, 9, 16): 16 output
 /// channels in the lanes of one AVX-512 register, one register per output pixel. Each output
