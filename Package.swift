@@ -34,8 +34,11 @@ let package = Package(
                        providers: [.apt(["libssl-dev"])]),
         // libjpeg reports errors through setjmp/longjmp, which Swift cannot call: a tiny C shim.
         .target(name: "CImageShim", dependencies: ["CJPEG"], cSettings: [.unsafeFlags(["-O2"])]),
+        // Vector kernels for instruction sets chosen at run time (AVX-512): each function carries
+        // its own target attribute, so the target as a whole assumes nothing beyond x86-64.
+        .target(name: "CKernels", cSettings: [.unsafeFlags(["-O3"])]),
 
-        .target(name: "ABLNet", dependencies: ["COpenBLAS", "CCrypto"], swiftSettings: fastSwift),
+        .target(name: "ABLNet", dependencies: ["COpenBLAS", "CCrypto", "CKernels"], swiftSettings: fastSwift),
         // The image dataset types (splits, poison bookkeeping) that the attacks and the defense share.
         .target(name: "Datasets", swiftSettings: fastSwift),
         .target(name: "PoisonForge",

@@ -57,3 +57,18 @@ final class NewcomerTests: XCTestCase {
         XCTAssertEqual(HostCPU.parse(cpuinfo: "").model, "unknown")
     }
 }
+
+extension CommandLineTests {
+    /// `abl bench` names the build and the CPU beside its figures.
+    func testBenchNamesVersionCommitAndCPU() throws {
+        let r = try run(["bench", "--model", "small-cnn", "--batch", "4", "--steps", "1", "--inputs", "1x8x8", "--json"])
+        XCTAssertEqual(r.code, 0, r.err)
+        let o = try JSON.parse(bytes: Array(r.out.split(separator: "\n")[0].utf8))
+        XCTAssertEqual(o["abl"]?.stringValue, ToolVersion.number)
+        XCTAssertEqual(o["commit"]?.stringValue, ToolVersion.commit)
+        XCTAssertNotNil(o["cpu"]?.stringValue)
+        XCTAssertNotNil(o["cpu_features"]?.stringValue)
+        let text = try run(["bench", "--model", "small-cnn", "--batch", "4", "--steps", "1", "--inputs", "1x8x8"])
+        XCTAssertTrue(text.out.hasPrefix("abl \(ToolVersion.number) (commit "), text.out)
+    }
+}

@@ -33,6 +33,8 @@ public final class Conv2D: Layer {
     // Direct 3x3 path: packed weights (forward and input gradient) and per-worker padded planes.
     private let packed = Tensor(shape: [0]), packedT = Tensor(shape: [0])
     private var xPad: [Tensor] = [], dyPad: [Tensor] = []
+    // AVX-512 weight gradient: per-worker dy with channel pairs interleaved, and lane partials.
+    private var dyPairs: [Tensor] = [], wPartials: [Tensor] = []
 
     /// Output columns per sgemm call: images are grouped until a call has about this many.
     /// 1 (the default) means one image per call, which measured fastest on the 2-core machine
@@ -151,7 +153,12 @@ public final class Conv2D: Layer {
         let layout = Conv3x3Direct.Layout(h: x.shape[2], w: x.shape[3], stride: stride)
         let inSize = inChannels * layout.h * layout.w, outSize = outChannels * layout.ho * layout.wo
         packed.reshape(to: [weight.value.count])
-        Conv3x3Direct.pack(weight.value.data, cout: outChannels, cin: inChannels, into: packed.data)
+        let wide = Conv3x3Direct.avx512Takes(cout: outChannels)
+        if wide {
+            Conv3x3Direct.pack16(weight.value.data, cout: outChannels, cin: inChannels, into: packed.data)
+        } else {
+            Conv3x3Direct.pack(weight.value.data, cout: outChannels, cin: inChannels, into: packed.data)
+        }
         let chunk = Conv2D.directChunk
         directWorkspace(layout, dy: false, images: chunk)
         let xp = UnsafeSendable(x.data), yp = UnsafeSendable(output.data), wp = UnsafeSendable(packed.data)
@@ -161,7 +168,11 @@ public final class Conv2D: Layer {
             for first in Swift.stride(from: range.lowerBound, to: range.upperBound, by: chunk) {
                 let m = min(chunk, range.upperBound - first)
                 for j in 0..<m { Conv3x3Direct.pad(xp.value + (first + j) * inSize, channels: cin, layout, into: pad + j * cin * layout.plane) }
-                Conv3x3Direct.forward(xp: pad, cin: cin, layout: layout, images: m, wp: wp.value, cout: cout, y: yp.value + first * outSize)
+                if wide {
+                    Conv3x3Direct.forwardAVX512(xp: pad, cin: cin, layout: layout, images: m, wq: wp.value, cout: cout, y: yp.value + first * outSize)
+                } else {
+                    Conv3x3Direct.forward(xp: pad, cin: cin, layout: layout, images: m, wp: wp.value, cout: cout, y: yp.value + first * outSize)
+                }
             }
         }
     }
@@ -176,23 +187,40 @@ public final class Conv2D: Layer {
         let n = x.shape[0], inSize = inChannels * layout.h * layout.w, outSize = outChannels * layout.ho * layout.wo
         let (cin, cout) = (inChannels, outChannels)
         let directDx = wantDx && cin % 4 == 0
+        let wideDx = directDx && Conv3x3Direct.avx512Takes(cout: cin)
         // stride 2: the four parity classes' weights one after the other (9 taps in all)
         var parityOffsets: [Int] = []
         if directDx {
             packedT.reshape(to: [weight.value.count])
             if stride == 1 {
-                Conv3x3Direct.packTransposed(weight.value.data, cout: cout, cin: cin, into: packedT.data)
+                if wideDx {
+                    Conv3x3Direct.packTransposed16(weight.value.data, cout: cout, cin: cin, into: packedT.data)
+                } else {
+                    Conv3x3Direct.packTransposed(weight.value.data, cout: cout, cin: cin, into: packedT.data)
+                }
             } else {
                 var offset = 0
                 for cls in Conv3x3Direct.ParityClass.all {
                     parityOffsets.append(offset)
-                    Conv3x3Direct.packParity(weight.value.data, cout: cout, cin: cin, cls, into: packedT.data + offset)
+                    if wideDx {
+                        Conv3x3Direct.packParity16(weight.value.data, cout: cout, cin: cin, cls, into: packedT.data + offset)
+                    } else {
+                        Conv3x3Direct.packParity(weight.value.data, cout: cout, cin: cin, cls, into: packedT.data + offset)
+                    }
                     offset += cin * cout * cls.taps.count
                 }
             }
         }
         let chunk = Conv2D.directChunk
         directWorkspace(layout, dy: true, images: chunk)
+        let wideDW = Conv3x3Direct.avx512Takes(cout: cout)
+        if wideDW {
+            while dyPairs.count < Engine.workers { dyPairs.append(Tensor(shape: [0])); wPartials.append(Tensor(shape: [0])) }
+            for k in 0..<Engine.workers {
+                dyPairs[k].reshape(to: [Conv3x3Direct.pairRowsCount(images: chunk, cout: cout, layout: layout)])
+                wPartials[k].reshape(to: [Conv3x3Direct.partialsCount(cin: cin)])
+            }
+        }
         while dWPartials.count < Engine.workers { dWPartials.append(Tensor(shape: [0])) }
         for k in 0..<Engine.workers { dWPartials[k].reshape(to: weight.value.shape) }
         let xp = UnsafeSendable(x.data), dyp = UnsafeSendable(dy.data), dxp = UnsafeSendable(dx.data)
@@ -207,13 +235,27 @@ public final class Conv2D: Layer {
                     Conv3x3Direct.pad(xp.value + (first + j) * inSize, channels: cin, layout, into: xpad + j * cin * layout.plane)
                     Conv3x3Direct.pad(dyp.value + (first + j) * outSize, channels: cout, out, into: dpad + j * cout * out.plane)
                 }
-                Conv3x3Direct.weightGradient(xp: xpad, cin: cin, layout: layout, images: m, dyp: dpad, cout: cout, dw: dW)
+                if wideDW {
+                    Conv3x3Direct.weightGradientAVX512(xp: xpad, cin: cin, layout: layout, images: m, dy: dyp.value + first * outSize, cout: cout,
+                                                       pairs: dyPairs[worker].data, partials: wPartials[worker].data, dw: dW)
+                } else {
+                    Conv3x3Direct.weightGradient(xp: xpad, cin: cin, layout: layout, images: m, dyp: dpad, cout: cout, dw: dW)
+                }
                 if directDx && layout.stride == 1 {
-                    Conv3x3Direct.forward(xp: dpad, cin: cout, layout: out, images: m, wp: wtp.value, cout: cin, y: dxp.value + first * inSize)
+                    if wideDx {
+                        Conv3x3Direct.forwardAVX512(xp: dpad, cin: cout, layout: out, images: m, wq: wtp.value, cout: cin, y: dxp.value + first * inSize)
+                    } else {
+                        Conv3x3Direct.forward(xp: dpad, cin: cout, layout: out, images: m, wp: wtp.value, cout: cin, y: dxp.value + first * inSize)
+                    }
                 } else if directDx {
                     for (cls, offset) in zip(Conv3x3Direct.ParityClass.all, parityOffsets) {
-                        Conv3x3Direct.inputGradientStride2(dyp: dpad, cout: cout, out: out, images: m, cls, wp: wtp.value + offset,
-                                                           cin: cin, h: layout.h, w: layout.w, dx: dxp.value + first * inSize)
+                        if wideDx {
+                            Conv3x3Direct.inputGradientStride2AVX512(dyp: dpad, cout: cout, out: out, images: m, cls, wq: wtp.value + offset,
+                                                                     cin: cin, h: layout.h, w: layout.w, dx: dxp.value + first * inSize)
+                        } else {
+                            Conv3x3Direct.inputGradientStride2(dyp: dpad, cout: cout, out: out, images: m, cls, wp: wtp.value + offset,
+                                                               cin: cin, h: layout.h, w: layout.w, dx: dxp.value + first * inSize)
+                        }
                     }
                 }
             }

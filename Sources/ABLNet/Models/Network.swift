@@ -97,6 +97,14 @@ public final class Network {
     }
 
     /// Freeze (or release) every BatchNorm's statistics (see `BatchNorm2D.frozen`).
+    /// Every convolution, in forward order (those inside the residual blocks included).
+    public var convolutions: [Conv2D] {
+        layers.flatMap { (_, l) -> [Conv2D] in
+            if let c = l as? Conv2D { return [c] }
+            return (l as? PreActBlock)?.convs ?? []
+        }
+    }
+
     public func freezeBatchNormStatistics(_ frozen: Bool) { for (_, bn) in batchNorms { bn.frozen = frozen } }
 
     /// Number of trainable scalars.

@@ -11,6 +11,17 @@ public enum Benchmark {
         public var peakRSSMegabytes: Double
         public var threads: Int
         public var coreName: String
+        /// The kernels each convolution ran, in forward order.
+        public var layerPaths: [LayerPath]
+    }
+
+    /// Which kernels one convolution ran (`Conv2D.kernelPaths`).
+    public struct LayerPath: Sendable {
+        public var name: String
+        public var shape: String
+        public var forward: String
+        public var weightGradient: String
+        public var inputGradient: String
     }
 
     /// Peak resident set size of this process so far, in MB (getrusage: kilobytes on Linux).
@@ -56,6 +67,11 @@ public enum Benchmark {
         }
         let eval = Double(steps * batch) / Date().timeIntervalSince(t0)
         return Result(model: net.architecture, batch: batch, input: "\(channels)x\(size)x\(size)", trainImagesPerSecond: train,
-                      evalImagesPerSecond: eval, peakRSSMegabytes: peakRSSMegabytes(), threads: Engine.workers, coreName: BLAS.coreName)
+                      evalImagesPerSecond: eval, peakRSSMegabytes: peakRSSMegabytes(), threads: Engine.workers, coreName: BLAS.coreName,
+                      layerPaths: net.convolutions.map { c in
+                          let p = c.kernelPaths
+                          return LayerPath(name: c.name, shape: "\(c.kernel)x\(c.kernel) s\(c.stride) \(c.inChannels)->\(c.outChannels)",
+                                           forward: p.forward, weightGradient: p.weightGradient, inputGradient: p.inputGradient)
+                      })
     }
 }

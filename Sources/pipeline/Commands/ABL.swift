@@ -1,3 +1,4 @@
+import ABLNet
 import ArgumentParser
 import Foundation
 
@@ -13,6 +14,12 @@ struct ABL: ParsableCommand {
         """,
         version: "abl \(ToolVersion.description)",
         subcommands: [Run.self, Status.self, Validate.self, Report.self, Detect.self, Compare.self, Attacks.self, Schema.self, Bench.self, Probe.self])
+
+    static func main() {
+        // before anything else: OpenBLAS reads its core type only when it is loaded
+        BLAS.reexecWithPreferredCoreIfNeeded()
+        main(nil)
+    }
 }
 
 /// Prints an error the way every subcommand reports one, and exits non-zero.

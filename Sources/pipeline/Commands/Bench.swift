@@ -31,12 +31,16 @@ struct Bench: ParsableCommand {
     @Option(help: "Images per weight-gradient pass of the direct 3x3 kernels.")
     var directChunk = 8
 
+    @Option(help: "Hand-written kernels: auto (the widest this CPU runs), avx512 or avx2, to compare.")
+    var kernels = "auto"
+
     @Flag(help: "One JSON object per input shape and line.")
     var json = false
 
     func validate() throws {
         guard Architecture(rawValue: model) != nil else { throw ValidationError("unknown model \(model); one of \(Architecture.allCases.map(\.rawValue))") }
         guard ["direct", "direct-stride1", "im2col"].contains(conv) else { throw ValidationError("--conv is direct, direct-stride1 or im2col, not \(conv)") }
+        guard kernels == "auto" || KernelSet(rawValue: kernels) != nil else { throw ValidationError("--kernels is auto, avx512 or avx2, not \(kernels)") }
         guard batch > 0, steps > 0 else { throw ValidationError("batch and steps must be positive") }
     }
 
@@ -46,7 +50,14 @@ struct Bench: ParsableCommand {
         Conv2D.directKernels = conv != "im2col"
         Conv2D.directStride2 = conv == "direct"
         Conv2D.directChunk = max(1, directChunk)
-        if !json { print("OpenBLAS core \(BLAS.coreName), engine workers \(Engine.workers) (OpenBLAS single-threaded inside each)") }
+        Engine.kernels = KernelSet(rawValue: kernels) ?? .best
+        let blasCore = BLAS.coreName + (BLAS.replacedCore.map { " (set by abl; OpenBLAS chose \($0))" } ?? "")
+        if !json {
+            print("abl \(ToolVersion.description)")
+            print("CPU \(CPUFeatures.model), vector features \(CPUFeatures.names.joined(separator: " ")); kernels \(Engine.kernels.rawValue)")
+            print("OpenBLAS core \(blasCore), engine workers \(Engine.workers) (OpenBLAS single-threaded inside each)")
+        }
+        var pathsShown = false
         for spec in inputs.split(separator: ",") {
             let d = spec.split(separator: "x").compactMap { Int($0) }
             guard d.count == 3, [1, 3].contains(d[0]), d[1] == d[2], d[1] >= 8 else { throw fail(ValidationError("bad input shape \(spec): use CxHxW with C 1 or 3 and H = W >= 8")) }
@@ -58,12 +69,20 @@ struct Bench: ParsableCommand {
                     "train_images_per_s": .number((r.trainImagesPerSecond * 10).rounded() / 10),
                     "eval_images_per_s": .number((r.evalImagesPerSecond * 10).rounded() / 10),
                     "peak_rss_mb": .number((r.peakRSSMegabytes * 10).rounded() / 10), "threads": .number(Double(r.threads)),
-                    "openblas_core": .string(r.coreName), "conv": .string(conv),
+                    "openblas_core": .string(r.coreName), "openblas_detected_core": .string(BLAS.replacedCore ?? r.coreName), "conv": .string(conv), "kernels": .string(Engine.kernels.rawValue),
+                    "cpu": .string(CPUFeatures.model), "cpu_features": .string(CPUFeatures.names.joined(separator: " ")),
+                    "abl": .string(ToolVersion.number), "commit": .string(ToolVersion.commit), "local_changes": .bool(ToolVersion.modified),
+                    "layers": .array(r.layerPaths.map { .string("\($0.name) \($0.shape): \($0.forward)/\($0.weightGradient)/\($0.inputGradient)") }),
                 ])
                 print(o.canonical)
             } else {
                 print(String(format: "%@ batch %d input %@: train %.1f images/s, eval %.1f images/s, peak RSS %.0f MB",
                              r.model, r.batch, r.input, r.trainImagesPerSecond, r.evalImagesPerSecond, r.peakRSSMegabytes))
+                if !pathsShown {
+                    print("  kernels per convolution (forward / weight gradient / input gradient):")
+                    for p in r.layerPaths { print("    \(p.name) (\(p.shape)): \(p.forward) / \(p.weightGradient) / \(p.inputGradient)") }
+                    pathsShown = true
+                }
             }
         }
     }
