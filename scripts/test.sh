@@ -11,6 +11,13 @@ else
   echo "WARNING: chromium is not installed; HTMLRenderingTests will be skipped" >&2
 fi
 swift build --product abl   # the command-line tests run the binary itself
-swift test
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+swift test 2>&1 | tee "$log"
 # every parser under libFuzzer for a bounded time (about a minute in all); a crash fails the run
 bash scripts/fuzz.sh 8
+# XCTest's totals, restated as the last line
+totals=$(grep -E "Executed [0-9]+ tests?, with [0-9]+ failures?" "$log" | tail -1 || true)
+executed=$(echo "$totals" | sed -E 's/.*Executed ([0-9]+) tests?.*/\1/')
+failures=$(echo "$totals" | sed -E 's/.*with ([0-9]+) failures?.*/\1/')
+echo "tests: $((executed - failures)) passed, $failures failed"
