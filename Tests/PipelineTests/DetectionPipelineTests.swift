@@ -54,6 +54,7 @@ final class DetectionPipelineTests: XCTestCase {
         XCTAssertEqual(report["detection"]?["backdoor"], .bool(false))
         let md = try String(contentsOfFile: dir + "/run/report/report.md", encoding: .utf8)
         XCTAssertTrue(md.contains("**Verdict: no backdoor found.**"), md)
+        XCTAssertTrue(md.contains("Unlearning: none, nothing was isolated"), md)
         let html = try String(contentsOfFile: dir + "/run/report/report.html", encoding: .utf8)
         XCTAssertTrue(html.contains("<p id=\"verdict\"><strong>Verdict: no backdoor found.</strong>"), html)
     }

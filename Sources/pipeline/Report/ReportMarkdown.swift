@@ -56,7 +56,7 @@ enum ReportMarkdown {
         case (true?, let t?, let e?):
             return "**Verdict: backdoor found**, target label \(name(t)): \(share(e)) (\(p)). Isolation: \(d.action)."
         case (false?, _, let e?):
-            return "**Verdict: no backdoor found.** No label has more very-low-loss training samples than its test samples explain; the largest excess is label \(name(e.label)), where \(share(e)) (\(p); a backdoor needs p <= \(String(format: "%.2g", d.falsePositiveRate)) and an excess of \(String(format: "%.0f", d.minExcess * 100)) points). Isolation: \(d.action)."
+            return "**Verdict: no backdoor found.** No label's training samples differ from its test samples, by the isolation model's loss or features, more than chance allows; the largest excess is label \(name(e.label)), where \(share(e)) (\(p); a backdoor needs p <= \(String(format: "%.2g", d.falsePositiveRate)) and an excess of \(String(format: "%.0f", d.minExcess * 100)) points). Isolation: \(d.action)."
         default:
             return "**No verdict:** the test set has too few samples per label to judge the training set against. Isolation: \(d.action)."
         }
@@ -78,7 +78,8 @@ enum ReportMarkdown {
         }
         s += "\n" + isolationSentence(r.isolation)
         if let line = labelCountLine(r) { s += line + "\n" }
-        s += "Unlearning mode: \(r.unlearning.mode)"
+        s += r.isolation.count == 0 ? "Unlearning: none, nothing was isolated (the model was fine-tuned on the whole training set)"
+                                    : "Unlearning mode: \(r.unlearning.mode)"
         if let st = r.unlearning.ascentStopped { s += ", ascent stopped by the rule at epoch \(st.epoch) step \(st.step)" }
         s += ".\n\n| stage | wall time |\n|---|---|\n"
         for (k, v) in r.stages.sorted(by: { $0.key < $1.key }) {
