@@ -165,7 +165,7 @@ def table(args):
     if args.trained_by:
         print(f"The isolation models (isolate stage) were trained by {args.trained_by}; `abl detect` judged their saved outputs.\n")
     print(f"Clean sets judged backdoored: {clean_fp} of {cleans} run; attacks whose target was named: {attacks_found} of {attacks} run.\n")
-    print("| case | attack | poisoned | verdict | right | family p | strongest label and signal: training vs test share beyond the threshold | isolation-model ASR | statistics' target | no-def ASR | ABL ASR |")
+    print("| case | attack | poisoned | verdict | right | family p | strongest label and signal: training vs test share beyond the threshold | isolation-model ASR | label the loss statistic names without a verdict | no-def ASR | ABL ASR |")
     print("|---|---|---|---|---|---|---|---|---|---|---|")
     for r in rows:
         print(r)
