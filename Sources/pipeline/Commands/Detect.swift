@@ -45,7 +45,7 @@ struct Detect: ParsableCommand {
             if features == nil {
                 // a run folder from before features were saved: recompute them with the isolation model
                 let arch = StageRecord.read(folder: iso)?.parameters["model"]?["architecture"]?.stringValue.flatMap(Architecture.init) ?? .wrn16_1
-                let net = try arch.build(inputChannels: ds.train.channels, numClasses: ds.classNames.count, seed: 0)
+                let net = arch.build(inputChannels: ds.train.channels, numClasses: ds.classNames.count, seed: 0)
                 try SafeTensors.load(into: net, from: iso + "/model.safetensors")
                 features = try IsolateStage.features(net, ds)
             }
