@@ -89,7 +89,12 @@ extension CommandLineTests {
         let dir = T.tempFolder()
         T.writeManifest(DetectionPipelineTests.manifest(dir), dir + "/m.json")
         let cli = self
-        XCTAssertEqual(try cli.run(["run", dir + "/m.json"]).code, 0)
+        let ran = try cli.run(["run", dir + "/m.json"])
+        XCTAssertEqual(ran.code, 0, ran.err)
+        // the log says it in words, with the evidence's figures
+        let line = ran.err.split(separator: "\n").first { $0.contains("detection: no backdoor found; the largest excess is label") }
+        XCTAssertNotNil(line, ran.err)
+        XCTAssertTrue(line.map { $0.contains("% of its training samples") && $0.contains(" over 6 label and signal pairs; a backdoor needs p <= 0.0001 and an excess of 5 points") } ?? false, String(line ?? ""))
         let text = try cli.run(["detect", dir + "/run"])
         XCTAssertEqual(text.code, 0, text.err)
         XCTAssertTrue(text.out.hasPrefix("no backdoor found"), text.out)

@@ -68,3 +68,10 @@ final class ReportMarkdownTests: XCTestCase {
         XCTAssertTrue(md.contains("abl 0.1.0 (commit 0123456789ab + local changes) on Xeon (avx2 avx512f)."), md)
     }
 }
+
+extension ReportMarkdownTests {
+    func testAProbabilityBelowTheDoubleRangeIsNotPrintedAsZero() {
+        XCTAssertEqual(DetectionRecord.pText(0), "p < 1e-300")
+        XCTAssertEqual(DetectionRecord.pText(3.14e-12), "p = 3.1e-12")
+    }
+}

@@ -75,6 +75,9 @@ struct DetectionRecord: Codable, Sendable, Equatable {
         labels = (verdict?.evidence ?? []).sorted { $0.pValue != $1.pValue ? $0.pValue < $1.pValue : $0.label < $1.label }.map(Row.init)
     }
 
+    /// "p = 3.1e-12", or "p < 1e-300" for a probability below the range of a Double.
+    static func pText(_ p: Double) -> String { p == 0 ? "p < 1e-300" : String(format: "p = %.2g", p) }
+
     /// The strongest label's evidence (the named target's when a backdoor was found).
     var strongest: Row? { labels.first }
 }

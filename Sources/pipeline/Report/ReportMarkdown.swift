@@ -51,7 +51,7 @@ enum ReportMarkdown {
         guard let d = r.detection else { return nil }
         func name(_ c: Int) -> String { String(c) }
         func share(_ e: DetectionRecord.Row) -> String { e.sentence }
-        let p = d.familyPValue.map { String(format: "p = %.2g over %d label and signal pairs", $0, d.labels.count) } ?? ""
+        let p = d.familyPValue.map { DetectionRecord.pText($0) + " over \(d.labels.count) label and signal pairs" } ?? ""
         switch (d.backdoor, d.target, d.strongest) {
         case (true?, let t?, let e?):
             return "**Verdict: backdoor found**, target label \(name(t)): \(share(e)) (\(p)). Isolation: \(d.action)."

@@ -38,11 +38,11 @@ extension IsolateStage {
         }
         func name(_ c: Int) -> String { c < classNames.count ? classNames[c] : String(c) }
         if let t = v.target, let e = v.strongest {
-            log(String(format: "detection: backdoor found, target label %d (%@): %@ (p = %.2g over %d label and signal pairs)",
-                       t, name(t), DetectionRecord.Row(e).sentence, v.familyPValue, v.evidence.count))
+            log(String(format: "detection: backdoor found, target label %d (%@): %@ (%@ over %d label and signal pairs)",
+                       t, name(t), DetectionRecord.Row(e).sentence, DetectionRecord.pText(v.familyPValue), v.evidence.count))
         } else if let e = v.strongest {
-            log(String(format: "detection: no backdoor found; the largest excess is label %d (%@): %@ (p = %.2g over %d label and signal pairs; a backdoor needs <= %.2g and an excess of %.0f points)",
-                       e.label, name(e.label), DetectionRecord.Row(e).sentence, v.familyPValue, v.evidence.count,
+            log(String(format: "detection: no backdoor found; the largest excess is label %d (%@): %@ (%@ over %d label and signal pairs; a backdoor needs p <= %.2g and an excess of %.0f points)",
+                       e.label, name(e.label), DetectionRecord.Row(e).sentence, DetectionRecord.pText(v.familyPValue), v.evidence.count,
                        v.rule.falsePositiveRate, v.rule.minExcess * 100))
         }
         return v
