@@ -75,3 +75,10 @@ extension ReportMarkdownTests {
         XCTAssertEqual(DetectionRecord.pText(3.14e-12), "p = 3.1e-12")
     }
 }
+
+extension ReportMarkdownTests {
+    func testTinyProbabilitiesKeepTheirMagnitudeInTheRecord() {
+        XCTAssertEqual(DetectionRecord.significant(1.234567e-60), 1.23e-60)
+        XCTAssertEqual(DetectionRecord.significant(0.0123456), 0.0123)
+    }
+}

@@ -44,7 +44,7 @@ struct DetectionRecord: Codable, Sendable, Equatable {
             func r(_ v: Double) -> Double { (v * 10000).rounded() / 10000 }
             label = e.label; signal = e.signal.rawValue; trainCount = e.trainCount; testCount = e.testCount; excess = r(e.excess)
             at = Double(Float(e.at)); trainShare = r(e.trainShare); testShare = r(e.testShare)
-            pValue = Double(Float(e.pValue)); shareZ = (e.shareZ * 100).rounded() / 100
+            pValue = DetectionRecord.significant(e.pValue); shareZ = (e.shareZ * 100).rounded() / 100
         }
 
         /// "12.3 % of its training samples have a loss at or below 0.001, against 0.5 % of its test samples".
@@ -66,7 +66,7 @@ struct DetectionRecord: Codable, Sendable, Equatable {
         method = verdict == nil ? "none" : Detection.Mode.testReference.rawValue
         backdoor = verdict?.backdoor
         target = verdict?.target
-        familyPValue = verdict.map { Double(Float($0.familyPValue)) }
+        familyPValue = verdict.map { DetectionRecord.significant($0.familyPValue) }
         falsePositiveRate = rule.falsePositiveRate
         minExcess = rule.minExcess
         tailQuantiles = rule.tailQuantiles
@@ -74,6 +74,9 @@ struct DetectionRecord: Codable, Sendable, Equatable {
         self.action = action
         labels = (verdict?.evidence ?? []).sorted { $0.pValue != $1.pValue ? $0.pValue < $1.pValue : $0.label < $1.label }.map(Row.init)
     }
+
+    /// A probability to 3 significant digits (a Float would flush those below 1e-45 to 0).
+    static func significant(_ p: Double) -> Double { Double(String(format: "%.3g", p)) ?? p }
 
     /// "p = 3.1e-12", or "p < 1e-300" for a probability below the range of a Double.
     static func pText(_ p: Double) -> String { p == 0 ? "p < 1e-300" : String(format: "p = %.2g", p) }
