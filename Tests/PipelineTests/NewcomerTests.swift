@@ -40,22 +40,6 @@ final class NewcomerTests: XCTestCase {
         XCTAssertTrue(p.plainLineDue(60, now: t0.addingTimeInterval(Progress.plainInterval + 1)))
         XCTAssertTrue(p.plainLineDue(100, now: t0))
     }
-
-    func testCPUModelAndVectorFeaturesAreReadFromCpuinfo() {
-        let info = """
-        processor\t: 0
-        model name\t: Intel(R) Xeon(R) Processor
-        flags\t\t: fpu sse4_2 avx avx2 fma avx512f avx512bw amx_bf16 avx512_bf16
-
-        processor\t: 1
-        model name\t: Other
-        flags\t\t: fpu
-        """
-        let cpu = HostCPU.parse(cpuinfo: info)
-        XCTAssertEqual(cpu.model, "Intel(R) Xeon(R) Processor")
-        XCTAssertEqual(cpu.features, ["sse4_2", "avx", "avx2", "fma", "avx512f", "avx512bw", "avx512_bf16", "amx_bf16"])
-        XCTAssertEqual(HostCPU.parse(cpuinfo: "").model, "unknown")
-    }
 }
 
 extension CommandLineTests {

@@ -47,7 +47,7 @@ struct RunReport: Codable, Sendable {
         /// This binary on this machine.
         static var current: Versions {
             Versions(abl: ToolVersion.number, commit: ToolVersion.commit, localChanges: ToolVersion.modified, swift: ToolVersion.swift,
-                     openblas: BLAS.config, openblasCore: BLAS.coreName, cpu: HostCPU.current.model, cpuFeatures: HostCPU.current.features,
+                     openblas: BLAS.config, openblasCore: BLAS.coreName, cpu: CPUFeatures.model, cpuFeatures: CPUFeatures.names,
                      engineWorkers: Engine.workers)
         }
     }
