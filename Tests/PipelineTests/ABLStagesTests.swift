@@ -61,7 +61,7 @@ final class ABLStagesTests: XCTestCase {
         for k in ["ratio", "precision", "recall"] { XCTAssertNotNil(report["isolation"]?[k]?.doubleValue, k) }
         XCTAssertNotNil(report["models"]?["abl"]?["der"])
         XCTAssertEqual(report["digests"]?["models"]?["abl"]?.stringValue, try SHA256.hex(ofFile: run + "/unlearn/model.safetensors"))
-        XCTAssertEqual(report["digests"]?["poisoned_train_images"]?.stringValue, try SHA256.hex(ofFile: run + "/poison/train_images.npy"))
+        XCTAssertEqual(report["digests"]?["train_images"]?.stringValue, try SHA256.hex(ofFile: run + "/poison/train_images.npy"))
         XCTAssertNotNil(report["versions"]?["swift"]?.stringValue)
         XCTAssertEqual(report["versions"]?["commit"]?.stringValue, ToolVersion.commit)
         XCTAssertEqual(report["versions"]?["cpu"]?.stringValue, CPUFeatures.model)

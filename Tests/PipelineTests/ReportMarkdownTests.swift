@@ -14,7 +14,7 @@ final class ReportMarkdownTests: XCTestCase {
         return RunReport(run: "t", title: "t",
                          versions: .init(abl: "0.1.0", commit: "0123456789ab", localChanges: true, swift: "6.3", openblas: "", openblasCore: "",
                                          cpu: "Xeon", cpuFeatures: ["avx2", "avx512f"], engineWorkers: 1),
-                         digests: .init(poisonedTrainImages: "", poisonedTrainLabels: "", testImages: "", triggeredTestImages: "", cleanTrainImages: "", models: [:]),
+                         digests: .init(trainImages: "", trainLabels: "", testImages: "", triggeredTestImages: "", cleanTrainImages: "", models: [:]),
                          attack: attack, models: .init(noDefense: scores, abl: scores, isolationModel: scores, clean: nil), isolation: isolation,
                          labelBalance: labels.map { LabelBalanceSummary(LabelBalance(labels: $0, classes: 3), classNames: ["a", "b", "c"]) },
                          curves: [:], stages: [:], unlearning: .init(mode: "joint", isolatedAccuracy: nil, ascentStopped: nil), parameters: .object([:]))

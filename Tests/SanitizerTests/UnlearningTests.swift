@@ -105,7 +105,17 @@ final class UnlearningTests: XCTestCase {
         let s = try Evaluation.score(net, test: d.test, triggered: d.triggered, target: 0)
         XCTAssertEqual(d.triggered.count, 60)   // 80 test images, 20 of the target class left out
         XCTAssertGreaterThan(s.ca, 0.5)
-        XCTAssertEqual(s.asr + s.ra <= 1.0 + 1e-9, true)
+        let asr = try XCTUnwrap(s.asr), ra = try XCTUnwrap(s.ra)
+        XCTAssertEqual(asr + ra <= 1.0 + 1e-9, true)
+        // without a triggered set, or without its true labels, the figures are absent rather than 0
+        let none = try Evaluation.score(net, test: d.test, triggered: nil, target: nil)
+        XCTAssertNil(none.asr)
+        XCTAssertNil(none.ra)
+        var unlabelled = d.triggered
+        unlabelled.poison = nil
+        let noTruth = try Evaluation.score(net, test: d.test, triggered: unlabelled, target: 0)
+        XCTAssertEqual(noTruth.asr, asr)
+        XCTAssertNil(noTruth.ra)
     }
 }
 

@@ -5,6 +5,9 @@ import Foundation
 public enum DatasetSource: Sendable {
     /// IDX image and label files (MNIST layout, raw or gzip).
     case idx(trainImages: String, trainLabels: String, testImages: String, testLabels: String, classNames: [String]?)
+    /// `.npy` files as numpy saves them (`NPYDatasetReader`): a test pair, or a seeded stratified
+    /// share of the training files as the test split.
+    case npy(trainImages: String, trainLabels: String, test: NPYDatasetReader.TestSplit, classNames: [String]?)
     /// CIFAR binary batches.
     case cifar(variant: CIFARReader.Variant, label: CIFARReader.LabelKind, trainFiles: [String], testFiles: [String])
     /// An ImageFolder train tree and test tree.
@@ -26,16 +29,25 @@ public enum DatasetSource: Sendable {
     public var inputPaths: [String] {
         switch self {
         case .idx(let a, let b, let c, let d, _): return [a, b, c, d]
+        case .npy(let a, let b, let test, _):
+            if case .files(let c, let d) = test { return [a, b, c, d] }
+            return [a, b]
         case .cifar(_, _, let tr, let te): return tr + te
         case .imageFolders(let tr, let te, _, _, _, _): return [tr, te]
         case .imageFolderSplit(let root, _, _, _, _, _, _): return [root]
         }
     }
 
-    /// The classes of an IDX dataset: the given names, or `class0..<k` where every label from 0
+    /// The most classes inferred from labels alone.
+    static let maxInferredClasses = 100_000
+
+    /// The classes of an IDX or `.npy` dataset: the given names, or `class0..<k` where every label from 0
     /// to the largest one has training images. Every test label must be a class with training images.
     static func idxClassNames(_ names: [String]?, trainLabels: [Int], trainPath: String,
                               testLabels: [Int], testPath: String) throws -> [String] {
+        if names == nil, let top = trainLabels.max(), top >= maxInferredClasses {
+            throw DatasetError.badFormat(path: trainPath, reason: "label \(top): labels must be class numbers 0..<k with k below \(maxInferredClasses) (give class_names for more)")
+        }
         let k = names?.count ?? ((trainLabels.max() ?? 0) + 1)
         if let bad = trainLabels.first(where: { $0 < 0 || $0 >= k }) {
             throw DatasetError.labelOutOfRange(path: trainPath, label: bad, classes: k)
@@ -70,6 +82,8 @@ public enum DatasetSource: Sendable {
             let classNames = try DatasetSource.idxClassNames(names, trainLabels: train.labels, trainPath: trLab,
                                                              testLabels: test.labels, testPath: teLab)
             return Dataset(name: name, classNames: classNames, train: train, test: test)
+        case .npy(let trImg, let trLab, let test, let names):
+            return try NPYDatasetReader.read(trainImages: trImg, trainLabels: trLab, test: test, classNames: names, name: name)
         case .cifar(let variant, let label, let trainFiles, let testFiles):
             let train = try CIFARReader.read(files: trainFiles, variant: variant, labelKind: label, idPrefix: "train")
             let test = try CIFARReader.read(files: testFiles, variant: variant, labelKind: label, idPrefix: "test")
@@ -115,7 +129,9 @@ public struct DatasetAdjustment: Sendable {
         return ds
     }
 
-    private func adjust(_ s: DatasetSplit, split: String) throws -> DatasetSplit {
+    /// The channel and size conversion alone, for a split read apart from the dataset (a
+    /// triggered test set the user supplies), so it is stored like the dataset's own images.
+    public func adjust(_ s: DatasetSplit, split: String) throws -> DatasetSplit {
         var out = s
         if let c = channels, c != s.channels {
             out.pixels = DatasetAdjustment.convertChannels(s.pixels, from: s.channels, to: c)

@@ -8,11 +8,13 @@ import Foundation
 /// padded with spaces and ended by `\n` so that the data starts at a multiple of 64 bytes.
 public enum NPY {
     /// Element types this project stores.
-    public enum DType: String, Sendable {
+    public enum DType: String, Sendable, CaseIterable {
         case uint8 = "|u1"
         case bool = "|b1"
         case int64 = "<i8"
         case float32 = "<f4"
+
+        static var allNames: String { allCases.map(\.rawValue).joined(separator: ", ") }
 
         public var size: Int {
             switch self {
@@ -83,6 +85,17 @@ public enum NPY {
 
     /// Reads an `.npy` file written by this project or by numpy (C order; the dtypes above).
     public static func read(_ path: String) throws -> NPYArray {
+        let raw = try readAny(path)
+        guard let dtype = DType(rawValue: raw.element.descr) else {
+            throw DatasetError.badFormat(path: path, reason: "unsupported dtype \(raw.element.descr) (this file should hold \(DType.allNames))")
+        }
+        return NPYArray(dtype: dtype, shape: raw.shape, data: raw.data)
+    }
+
+    /// Reads an `.npy` file of any numeric dtype numpy writes (bool, signed and unsigned
+    /// integers, floats; either byte order; C order). Object, string, structured and
+    /// Fortran-ordered arrays are refused with a message naming the file.
+    public static func readAny(_ path: String) throws -> RawArray {
         let data = Data(try InputFile.dataset(path))
         guard data.count >= 10, data.prefix(6) == Data([0x93] + Array("NUMPY".utf8)) else {
             throw DatasetError.badFormat(path: path, reason: "not an .npy file (wrong magic)")
@@ -103,11 +116,14 @@ public enum NPY {
             throw DatasetError.truncated(path: path, expectedBytes: start + headerLen, actualBytes: data.count)
         }
         let dict = String(decoding: data[(data.startIndex + start)..<(data.startIndex + start + headerLen)], as: UTF8.self)
-        guard let descr = field(dict, "descr"), let dtype = DType(rawValue: descr.trimmingCharacters(in: CharacterSet(charactersIn: "'\""))) else {
-            throw DatasetError.badFormat(path: path, reason: "unsupported dtype in header \(dict.trimmingCharacters(in: .whitespacesAndNewlines))")
+        let shown = dict.trimmingCharacters(in: .whitespacesAndNewlines)
+        guard let descrText = field(dict, "descr") else { throw DatasetError.badFormat(path: path, reason: "no descr in the .npy header \(shown)") }
+        let descr = descrText.trimmingCharacters(in: CharacterSet(charactersIn: "'\""))
+        guard let element = Element(descr: descr) else {
+            throw DatasetError.badFormat(path: path, reason: Element.refusal(descr))
         }
         guard let fortran = field(dict, "fortran_order"), fortran == "False" else {
-            throw DatasetError.badFormat(path: path, reason: "Fortran-ordered arrays are not supported")
+            throw DatasetError.badFormat(path: path, reason: "Fortran-ordered arrays are not supported (save with np.ascontiguousarray)")
         }
         guard let shapeText = field(dict, "shape") else {
             throw DatasetError.badFormat(path: path, reason: "no shape in the .npy header")
@@ -119,7 +135,7 @@ public enum NPY {
             guard let v = Int(d), v >= 0 else { throw DatasetError.badFormat(path: path, reason: "bad shape \(shapeText)") }
             shape.append(v)
         }
-        var need = dtype.size
+        var need = element.size
         for d in shape {
             let (p, overflow) = need.multipliedReportingOverflow(by: d)
             guard !overflow else { throw DatasetError.badFormat(path: path, reason: "shape \(shape) overflows the size of an array") }
@@ -128,7 +144,7 @@ public enum NPY {
         let body = data.count - start - headerLen
         guard body >= need else { throw DatasetError.truncated(path: path, expectedBytes: start + headerLen + need, actualBytes: data.count) }
         guard body == need else { throw DatasetError.badFormat(path: path, reason: "\(body - need) unexpected bytes after the array") }
-        return NPYArray(dtype: dtype, shape: shape, data: data.subdata(in: (data.startIndex + start + headerLen)..<data.endIndex))
+        return RawArray(path: path, element: element, shape: shape, data: data.subdata(in: (data.startIndex + start + headerLen)..<data.endIndex))
     }
 
     /// The value text of `'key': value` in a Python dict literal (values here never hold a comma

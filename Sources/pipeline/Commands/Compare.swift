@@ -25,11 +25,11 @@ struct Compare: ParsableCommand {
         for (name, r) in reports {
             let m = r.models, i = r.isolation
             let iso = "\(i.strategy), LGA \(i.granularity), p \(JSON.formatNumber(i.ratio))"
-            s += "| \(name) | \(r.attack.name) | \(iso) | \(r.unlearning.mode) "
-            s += "| \(pct(m.noDefense.ca)) | \(pct(m.noDefense.asr)) | \(pct(m.abl.ca)) | \(pct(m.abl.asr)) | \(pct(m.abl.ra)) "
+            s += "| \(name) | \(r.attack?.name ?? "data as given") | \(iso) | \(r.unlearning.mode) "
+            s += "| \(pct(m.noDefense?.ca)) | \(pct(m.noDefense?.asr)) | \(pct(m.abl.ca)) | \(pct(m.abl.asr)) | \(pct(m.abl.ra)) "
             s += "| \(pct(m.clean?.ca)) | \(pct(m.abl.der)) | \(pct(i.precision)) | \(pct(i.recall)) |\n"
         }
-        return s + "\nAll figures in %. CA: clean accuracy; ASR: attack success rate on non-target triggered test images; RA: robust accuracy; DER: defense effectiveness rate; precision and recall of the isolated set.\n"
+        return s + "\nAll figures in %. CA: clean accuracy; ASR: attack success rate on non-target triggered test images; RA: robust accuracy; DER: defense effectiveness rate; precision and recall of the isolated set; – where unknown (no triggered test set, no ground truth, or a model not trained).\n"
     }
 
     func run() throws {

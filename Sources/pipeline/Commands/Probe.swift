@@ -72,7 +72,7 @@ struct Probe: ParsableCommand {
             }
             print("| head trained on | CA | CA-nt | ASR | RA |\n|---|---|---|---|---|")
             for (name, s) in rows {
-                print(String(format: "| %@ training set | %.2f | %.2f | %.2f | %.2f |", name, s.ca * 100, s.caNT * 100, s.asr * 100, s.ra * 100))
+                print(String(format: "| %@ training set | %.2f | %.2f | %.2f | %.2f |", name, s.ca * 100, s.caNT * 100, (s.asr ?? 0) * 100, (s.ra ?? 0) * 100))
             }
             let originals = triggered.poison?.originalIndices ?? []
             let (shift, spread) = LinearProbe.triggerShift(clean: ft, labels: clean.test.labels, triggered: fg, originals: originals,

@@ -4,13 +4,14 @@ import PoisonForge
 /// The `dataset` section: the common fields, and the reader `format` selects with its own fields.
 struct DatasetConfig: Decodable, Sendable {
     enum Format: String, Decodable, Sendable, CaseIterable {
-        case fashionMNIST = "fashion-mnist", idx, cifar10, cifar100, imageFolder = "image-folder"
+        case fashionMNIST = "fashion-mnist", idx, npy, cifar10, cifar100, imageFolder = "image-folder"
     }
 
     /// The reader and the fields only it has.
     enum Reader: Sendable {
         case fashionMNIST(root: String)
         case idx(trainImages: String, trainLabels: String, testImages: String, testLabels: String)
+        case npy(trainImages: String, trainLabels: String, testImages: String?, testLabels: String?, testRatio: Double?)
         case cifar(CIFARReader.Variant, label: CIFARReader.LabelKind, trainFiles: [String], testFiles: [String])
         /// Either two trees (`train`, `test`) or one `root` split by `testRatio`.
         case imageFolder(train: String?, test: String?, root: String?, testRatio: Double?)
@@ -25,9 +26,11 @@ struct DatasetConfig: Decodable, Sendable {
     let classNames: [String]?
     let trainLimit: Int?
     let testLimit: Int?
+    /// Which training rows the user knows to be poisoned (data brought without an attack section).
+    let poisonIndicator: String?
 
     private enum Keys: String, CodingKey {
-        case format, channels, height, width, sizePolicy, classNames, trainLimit, testLimit
+        case format, channels, height, width, sizePolicy, classNames, trainLimit, testLimit, poisonIndicator
         case root, trainImages, trainLabels, testImages, testLabels, trainFiles, testFiles, label, trainDir, testDir, testRatio
     }
 
@@ -41,12 +44,17 @@ struct DatasetConfig: Decodable, Sendable {
         classNames = try c.decodeIfPresent([String].self, forKey: .classNames)
         trainLimit = try c.decodeIfPresent(Int.self, forKey: .trainLimit)
         testLimit = try c.decodeIfPresent(Int.self, forKey: .testLimit)
+        poisonIndicator = try c.decodeIfPresent(String.self, forKey: .poisonIndicator)
         switch format {
         case .fashionMNIST:
             reader = .fashionMNIST(root: try c.decode(String.self, forKey: .root))
         case .idx:
             reader = .idx(trainImages: try c.decode(String.self, forKey: .trainImages), trainLabels: try c.decode(String.self, forKey: .trainLabels),
                           testImages: try c.decode(String.self, forKey: .testImages), testLabels: try c.decode(String.self, forKey: .testLabels))
+        case .npy:
+            reader = .npy(trainImages: try c.decode(String.self, forKey: .trainImages), trainLabels: try c.decode(String.self, forKey: .trainLabels),
+                          testImages: try c.decodeIfPresent(String.self, forKey: .testImages), testLabels: try c.decodeIfPresent(String.self, forKey: .testLabels),
+                          testRatio: try c.decodeIfPresent(Double.self, forKey: .testRatio))
         case .cifar10, .cifar100:
             reader = .cifar(format == .cifar10 ? .cifar10 : .cifar100,
                             label: try c.decodeIfPresent(CIFARReader.LabelKind.self, forKey: .label) ?? .fine,
@@ -65,6 +73,10 @@ struct DatasetConfig: Decodable, Sendable {
             return .fashionMNIST(root: root)
         case .idx(let ti, let tl, let vi, let vl):
             return .idx(trainImages: ti, trainLabels: tl, testImages: vi, testLabels: vl, classNames: nil)
+        case .npy(let ti, let tl, let vi, let vl, let ratio):
+            if let vi, let vl { return .npy(trainImages: ti, trainLabels: tl, test: .files(images: vi, labels: vl), classNames: classNames) }
+            guard let ratio else { throw ManifestIssue(path: "dataset.test_images", rule: "npy needs test_images and test_labels, or test_ratio") }
+            return .npy(trainImages: ti, trainLabels: tl, test: .share(ratio: ratio, seed: seed), classNames: classNames)
         case .cifar(let variant, let label, let train, let test):
             return .cifar(variant: variant, label: label, trainFiles: train, testFiles: test)
         case .imageFolder(let train, let test, let root, let ratio):

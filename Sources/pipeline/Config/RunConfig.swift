@@ -14,6 +14,7 @@ struct RunConfig: Decodable, Sendable {
     let dataset: DatasetConfig
     let ingest: IngestConfig
     let attack: AttackConfig?
+    let evaluation: EvaluationConfig?
     let surrogate: SurrogateConfig
     let model: ModelConfig
     let isolate: IsolateConfig
@@ -149,11 +150,15 @@ struct UnlearnConfig: Decodable, Sendable {
 }
 
 struct BaselineConfig: Decodable, Sendable {
+    /// Whether the no-defense model is trained: as asked, or with an attack or evaluation section.
+    func trainsNoDefense(_ c: RunConfig) -> Bool { noDefense ?? (c.attack != nil || c.evaluation != nil) }
+
     let epochs: Int
     let lr: Double
     let lrDrop: Int
     let augment: Bool
     let clean: Bool
+    let noDefense: Bool?
 }
 
 struct ReportConfig: Decodable, Sendable {
@@ -169,3 +174,15 @@ extension RateBase: Decodable {}
 extension SizePolicy: Decodable {}
 extension CIFARReader.LabelKind: Decodable {}
 extension BadNets.Corner: Decodable {}
+
+/// The `evaluation` section (data the user brings): where the triggered test set comes from.
+struct EvaluationConfig: Decodable, Sendable {
+    enum Source: String, Decodable, Sendable, CaseIterable { case npy, attack }
+    let source: Source
+    /// `npy`: the triggered images, their target, and optionally their true labels.
+    let triggeredImages: String?
+    let target: Int?
+    let trueLabels: String?
+    /// `attack`: the catalogue attack whose trigger is stamped on the test set.
+    let attack: AttackConfig?
+}

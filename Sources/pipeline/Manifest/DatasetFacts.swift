@@ -29,6 +29,14 @@ struct DatasetFacts {
                 f.classCount = (labels.max() ?? 0) + 1
                 f.trainCount = labels.count
             }
+        case "npy":
+            if let path = d["train_images"]?.stringValue, let a = try? NPY.readAny(path), a.shape.count >= 3 {
+                f.trainCount = a.shape[0]; f.height = a.shape[1]; f.width = a.shape[2]
+                f.channels = a.shape.count == 4 ? a.shape[3] : 1
+            }
+            if let path = d["train_labels"]?.stringValue, let labels = try? NPY.readAny(path).integers(), let top = labels.max() {
+                f.classCount = top + 1
+            }
         case "image-folder":
             if let root = d["train_dir"]?.stringValue ?? d["root"]?.stringValue, let classes = try? ImageFolderReader.scan(root) {
                 f.classCount = classes.count

@@ -15,7 +15,7 @@ enum ManifestSchema {
         doc: "Where the images come from. Paths are relative to the working directory.",
         fields: [
             .required("format", .choices(DatasetConfig.Format.self),
-                      "reader: the Debian Fashion-MNIST, any IDX pair (MNIST layout), CIFAR binary batches, or an ImageFolder tree"),
+                      "reader: the Debian Fashion-MNIST, any IDX pair (MNIST layout), numpy .npy arrays, CIFAR binary batches, or an ImageFolder tree"),
             .optional("channels", .integer, default: nil,
                       "channels to store (1 or 3); gray is replicated to RGB, RGB is converted to luma. Default: the source's", [Rule(text: "must be 1 or 3") { [1, 3].contains($0.intValue ?? 0) }]),
             .optional("height", .integer, default: nil, "image height to store; default: the source's", [.range(1, 4096)]),
@@ -25,6 +25,9 @@ enum ManifestSchema {
             .optional("class_names", .stringArray, default: nil, "class names overriding the reader's", [.nonEmpty, .distinct]),
             .optional("train_limit", .integer, default: nil, "keep a seeded random subset of this many training images (all when absent)", [.range(1, nil)]),
             .optional("test_limit", .integer, default: nil, "keep a seeded random subset of this many test images (all when absent)", [.range(1, nil)]),
+            .optional("poison_indicator", .string, default: nil,
+                      "data you bring (no attack section): a .npy of one boolean per training image, or of the poisoned rows' indices, as read (before train_limit); with it the report gives the isolated set's precision and recall",
+                      [.fileExists]),
         ],
         discriminator: "format",
         variants: [
@@ -36,6 +39,13 @@ enum ManifestSchema {
                 .required("train_labels", .string, "idx1-ubyte file of training labels", [.fileExists]),
                 .required("test_images", .string, "idx3-ubyte file of test images", [.fileExists]),
                 .required("test_labels", .string, "idx1-ubyte file of test labels", [.fileExists]),
+            ]),
+            ("npy", "numpy .npy arrays: images uint8 N,H,W or N,H,W,C (C = 1 or 3), labels of any integer dtype, shape N", [
+                .required("train_images", .string, ".npy of training images", [.fileExists]),
+                .required("train_labels", .string, ".npy of training labels", [.fileExists]),
+                .optional("test_images", .string, default: nil, ".npy of test images (with test_labels): a trusted clean test set, the reference detection judges the training set against", [.fileExists]),
+                .optional("test_labels", .string, default: nil, ".npy of test labels (with test_images)", [.fileExists]),
+                .optional("test_ratio", .number, default: nil, "instead of a test pair: this share of each class's training rows becomes the test split (seeded). Such a test set holds poison in the same share as the training set, so detection has no clean reference (docs/SANITIZE.md)", [.range(0, 1, openLo: true, openHi: true)]),
             ]),
             ("cifar10", "CIFAR-10 binary batches (data_batch_*.bin, test_batch.bin)", [
                 .required("train_files", .stringArray, "training batch files", [.nonEmpty, .eachFileExists]),
@@ -62,6 +72,16 @@ enum ManifestSchema {
             let root = d["root"]?.stringValue ?? fashionMNISTRoot
             for f in fashionMNISTFiles where !Rule.fileExists.check(.string(root + "/" + f)) {
                 issues.append(ManifestIssue(path: "root", rule: "\(root)/\(f) not found (install the Debian package dataset-fashion-mnist)"))
+            }
+        case "npy":
+            let pair = d["test_images"] != nil || d["test_labels"] != nil
+            if pair && d["test_ratio"] != nil {
+                issues.append(ManifestIssue(path: "test_ratio", rule: "give either test_images and test_labels, or test_ratio, not both"))
+            } else if pair {
+                if d["test_images"] == nil { issues.append(ManifestIssue(path: "test_images", rule: "is required with test_labels")) }
+                if d["test_labels"] == nil { issues.append(ManifestIssue(path: "test_labels", rule: "is required with test_images")) }
+            } else if d["test_ratio"] == nil {
+                issues.append(ManifestIssue(path: "test_images", rule: "npy needs test_images and test_labels (a trusted clean test set), or test_ratio"))
             }
         case "image-folder":
             let two = d["train_dir"] != nil || d["test_dir"] != nil
@@ -102,6 +122,25 @@ enum ManifestSchema {
         discriminator: "kind",
         variants: AttackCatalog.all.map { ($0.kind, $0.doc, $0.fields) },
         checks: [{ a in AttackCatalog.descriptor(a["kind"]?.stringValue ?? "").map { d in d.checks.flatMap { $0(a) } } ?? [] }])
+
+    /// Ground truth for a run on data the user brings: a triggered test set, for ASR and RA.
+    static let evaluation = Section(
+        doc: "Data you bring (no attack section): a triggered test set that measures the backdoor, for ASR, RA and DER. Either your own triggered images, or a trigger from the attack catalogue stamped on the test set (for evaluation only; the training set is left as given).",
+        fields: [
+            .required("source", .choices(EvaluationConfig.Source.self), "npy: triggered images you supply; attack: stamp an attack's trigger on the test set"),
+        ],
+        discriminator: "source",
+        variants: [
+            ("npy", "triggered images you supply", [
+                .required("triggered_images", .string, ".npy of triggered images (uint8, N,H,W or N,H,W,C), stored at the dataset's size", [.fileExists]),
+                .required("target", .integer, "the label the backdoor sends them to", [.range(0, nil)]),
+                .optional("true_labels", .string, default: nil,
+                          ".npy of the images' true labels (any integer dtype): images of the target class are then left out of ASR, and RA is measured; absent: ASR counts every image and RA is absent", [.fileExists]),
+            ]),
+            ("attack", "a trigger from the catalogue, stamped on every non-target test image", [
+                .required("attack", .object(attack), "an attack section (its rate is not used); the attack's trigger must be a fixed function of the image (badnets, blend, sig, dfst)"),
+            ]),
+        ])
 
     static let surrogate = Section(
         doc: "The surrogate stage: a clean model trained on the clean training set, for the attacks that optimise against one (trojan, dynamic, cl, fc, lba). Optimiser settings come from `model`.",
@@ -202,7 +241,8 @@ enum ManifestSchema {
             .optional("lr", .number, default: .number(0.1), "learning rate", [.range(0, 10, openLo: true)]),
             .optional("lr_drop", .integer, default: .number(40), "after this many epochs the learning rate is multiplied by 0.1; 0: never", [.range(0, 1000)]),
             .optional("augment", .boolean, default: .bool(true), "random crop (4) + flip + cutout (1x3)"),
-            .optional("clean", .boolean, default: .bool(false), "also train the clean-model reference on the unpoisoned set"),
+            .optional("clean", .boolean, default: .bool(false), "also train the clean-model reference on the unpoisoned set (runs with an attack section)"),
+            .optional("no_defense", .boolean, default: nil, "train the no-defense model on the training set as given; absent: with an attack section, or with an evaluation section (DER needs it)"),
         ])
 
     static let report = Section(
@@ -219,7 +259,8 @@ enum ManifestSchema {
             .optional("output", .string, default: nil, "the run folder; default runs/<name>", [.nonEmpty, .notAFile]),
             .required("dataset", .object(dataset), "the dataset section"),
             .optional("ingest", .object(ingest), default: .object([:]), "the ingest stage's section"),
-            .optional("attack", .object(attack), default: nil, "the attack; without it the run stops after ingest"),
+            .optional("attack", .object(attack), default: nil, "the attack; without it ABL runs on the dataset as given (data you bring)"),
+            .optional("evaluation", .object(evaluation), default: nil, "data you bring: a triggered test set for ASR, RA and DER"),
             .optional("surrogate", .object(surrogate), default: .object([:]), "the clean model the optimised attacks use (only trained when the attack needs it)"),
             .optional("model", .object(model), default: .object([:]), "network and optimiser"),
             .optional("isolate", .object(isolate), default: .object([:]), "ABL isolation"),
@@ -236,7 +277,7 @@ extension ManifestSchema {
     /// Rules across sections that need facts about the dataset (class count, training size),
     /// read cheaply from the manifest or the label files.
     static func crossChecks(_ m: JSON) -> [ManifestIssue] {
-        guard let attackJSON = m["attack"] else { return [] }
+        guard let attackJSON = m["attack"] else { return givenDataChecks(m) }
         // every section is valid here (cross checks run only then), so the typed attack decodes
         let attack = RunConfig.decodeSection(AttackConfig.self, attackJSON)
         var issues: [ManifestIssue] = []
@@ -268,6 +309,12 @@ extension ManifestSchema {
                 issues.append(ManifestIssue(path: "surrogate.checkpoint", rule: "does not fit a \(arch.rawValue) for \(c)-channel input and \(k) classes: \(error)"))
             }
         }
+        if m["dataset"]?["poison_indicator"] != nil {
+            issues.append(ManifestIssue(path: "dataset.poison_indicator", rule: "is for data you bring: with an attack section the poison stage knows which samples it poisoned"))
+        }
+        if m["evaluation"] != nil {
+            issues.append(ManifestIssue(path: "evaluation", rule: "is for data you bring: with an attack section the poison stage builds the triggered test set"))
+        }
         if let c = m["model"]?["input_channels"]?.intValue, let dc = facts.channels, c != dc {
             issues.append(ManifestIssue(path: "model.input_channels", rule: "the model takes \(c) channels but the dataset has \(dc)"))
         }
@@ -282,6 +329,42 @@ extension ManifestSchema {
                attack?.descriptor.labelKind == .dirty, r > 1 - 1 / Double(k) {
                 issues.append(ManifestIssue(path: "attack.rate", rule: "must be below \(JSON.formatNumber(1 - 1 / Double(k))): a dirty-label all-to-one attack can only poison samples outside the target class"))
             }
+        }
+        return issues
+    }
+}
+
+extension ManifestSchema {
+    /// Rules for a run without an attack section (data the user brings).
+    static func givenDataChecks(_ m: JSON) -> [ManifestIssue] {
+        var issues: [ManifestIssue] = []
+        let facts = DatasetFacts.probe(m["dataset"] ?? .null)
+        if m["baseline"]?["clean"]?.boolValue == true {
+            issues.append(ManifestIssue(path: "baseline.clean", rule: "needs an attack section: without one there is no known clean training set"))
+        }
+        if let k = facts.classCount {
+            for (path, t) in [("isolate.target", m["isolate"]?["target"]?.intValue), ("evaluation.target", m["evaluation"]?["target"]?.intValue),
+                              ("evaluation.attack.target", m["evaluation"]?["attack"]?["target"]?.intValue)] {
+                if let t, t >= k { issues.append(ManifestIssue(path: path, rule: "class \(t) does not exist: the dataset has \(k) classes (0..<\(k))")) }
+            }
+        }
+        if let a = m["evaluation"]?["attack"], let config = RunConfig.decodeSection(AttackConfig.self, a) {
+            let shape = AttackShape(height: facts.height ?? 32, width: facts.width ?? 32, channels: facts.channels ?? 1, seed: 0)
+            if config.descriptor.needsSurrogate || !((try? config.make(shape)) is (any TriggerAttack)) {
+                issues.append(ManifestIssue(path: "evaluation.attack.kind", rule: "\(config.kind)'s trigger is not a fixed function of the image; use badnets, blend, sig or dfst, or supply triggered images (source \"npy\")"))
+            }
+            if config.common.mode == .allToAll {
+                issues.append(ManifestIssue(path: "evaluation.attack.mode", rule: "the evaluation trigger must be all-to-one"))
+            }
+            if let h = facts.height, let w = facts.width, let need = config.parameters.triggerExtent, need > min(h, w) {
+                issues.append(ManifestIssue(path: "evaluation.attack.patch_size", rule: "the trigger needs \(need) pixels but the images are \(h)x\(w)"))
+            }
+        }
+        if let n = facts.trainCount, let p = m["isolate"]?["ratio"]?.doubleValue, (p * Double(n)).rounded() < 1 {
+            issues.append(ManifestIssue(path: "isolate.ratio", rule: "isolates no sample of \(n) training images"))
+        }
+        if let c = m["model"]?["input_channels"]?.intValue, let dc = facts.channels, c != dc {
+            issues.append(ManifestIssue(path: "model.input_channels", rule: "the model takes \(c) channels but the dataset has \(dc)"))
         }
         return issues
     }

@@ -6,8 +6,10 @@ import Sanitizer
 struct Scores: Codable, Equatable, Sendable {
     var ca: Double
     var caNT: Double
-    var asr: Double
-    var ra: Double
+    /// Absent without a triggered test set.
+    var asr: Double?
+    /// Absent without a triggered test set or without its true labels.
+    var ra: Double?
     /// Defense effectiveness rate against the no-defense model (the ABL model in report.json only).
     var der: Double?
 
@@ -15,7 +17,7 @@ struct Scores: Codable, Equatable, Sendable {
 
     init(_ s: ModelScores) {
         ca = TrainingSupport.round4(s.ca); caNT = TrainingSupport.round4(s.caNT)
-        asr = TrainingSupport.round4(s.asr); ra = TrainingSupport.round4(s.ra)
+        asr = s.asr.map(TrainingSupport.round4); ra = s.ra.map(TrainingSupport.round4)
     }
 }
 

@@ -86,11 +86,14 @@ enum HTMLReport {
     /// The attack, the model table, the isolation line and the label counts.
     static func summary(_ r: RunReport) -> String {
         var h = ""
-        let a = r.attack
-        h += "<p>Attack <b>\(SVGChart.esc(a.name))</b> (\(SVGChart.esc(a.labelKind))-label, \(SVGChart.esc(a.mode)), target \(a.target) <i>\(SVGChart.esc(a.targetName))</i>): \(a.poisoned) of \(a.trainCount) training images poisoned.</p>"
+        if let a = r.attack {
+            h += "<p>Attack <b>\(SVGChart.esc(a.name))</b> (\(SVGChart.esc(a.labelKind))-label, \(SVGChart.esc(a.mode)), target \(a.target) <i>\(SVGChart.esc(a.targetName))</i>): \(a.poisoned) of \(a.trainCount) training images poisoned.</p>"
+        } else {
+            h += "<p id=\"data\">" + SVGChart.esc(ReportMarkdown.givenDataSentence(r)) + "</p>"
+        }
         h += "<h2>Models</h2><table id=\"models\"><tr><th>model</th><th>CA</th><th>CA-nt</th><th>ASR</th><th>RA</th><th>DER</th></tr>"
         for (label, m) in r.models.rows + [("LGA isolation model", r.models.isolationModel)] {
-            h += "<tr><td>\(label)</td><td>\(pct(m.ca))</td><td>\(pct(m.caNT))</td><td>\(pct(m.asr))</td><td>\(pct(m.ra))</td><td>\(m.der.map { pct($0) } ?? "")</td></tr>"
+            h += "<tr><td>\(label)</td><td>\(pct(m.ca))</td><td>\(pct(m.caNT))</td><td>\(pct(m.asr))</td><td>\(pct(m.ra))</td><td>\(label == RunReport.Models.ablRow ? pct(m.der) : "")</td></tr>"
         }
         h += "</table>"
         let iso = r.isolation

@@ -7,7 +7,12 @@ enum ReportMarkdown {
     static func pct(_ v: Double?) -> String { Percent.text(v) }
 
     static func oneLine(_ r: RunReport) -> String {
-        "no defense CA \(pct(r.models.noDefense.ca)) ASR \(pct(r.models.noDefense.asr)); ABL CA \(pct(r.models.abl.ca)) ASR \(pct(r.models.abl.asr)); isolation precision \(pct(r.isolation.precision))"
+        var parts: [String] = []
+        if let d = r.detection { parts.append(d.backdoor == true ? "backdoor found, target \(d.target.map(String.init) ?? "?")" : d.backdoor == false ? "no backdoor found" : "no verdict") }
+        if let nd = r.models.noDefense { parts.append("no defense CA \(pct(nd.ca))" + (nd.asr.map { " ASR \(pct($0))" } ?? "")) }
+        parts.append("ABL CA \(pct(r.models.abl.ca))" + (r.models.abl.asr.map { " ASR \(pct($0))" } ?? ""))
+        parts.append("\(r.isolation.count) isolated" + (r.isolation.precision.map { ", precision \(pct($0))" } ?? ""))
+        return parts.joined(separator: "; ")
     }
 
     /// One plain-text sentence on the label counts (the second, independent hint of `LabelBalance`:
@@ -66,15 +71,18 @@ enum ReportMarkdown {
     static func render(_ r: RunReport) -> String {
         var s = "# \(r.title)\n\n"
         if let v = verdictSentence(r) { s += v + "\n\n" }
-        let a = r.attack
-        s += "Attack: **\(a.name)** (\(a.labelKind)-label, \(a.mode), target \(a.target) `\(a.targetName)`), "
-        s += "\(a.poisoned) of \(a.trainCount) training images poisoned (rate \(a.rate) of the \(a.rateCounts)).\n\n"
-        if let d = a.details, !d.isEmpty {
-            s += "Attack details: " + d.keys.sorted().map { "\($0) \(d[$0]?.canonical ?? "")" }.joined(separator: "; ") + ".\n\n"
+        if let a = r.attack {
+            s += "Attack: **\(a.name)** (\(a.labelKind)-label, \(a.mode), target \(a.target) `\(a.targetName)`), "
+            s += "\(a.poisoned) of \(a.trainCount) training images poisoned (rate \(a.rate) of the \(a.rateCounts)).\n\n"
+            if let d = a.details, !d.isEmpty {
+                s += "Attack details: " + d.keys.sorted().map { "\($0) \(d[$0]?.canonical ?? "")" }.joined(separator: "; ") + ".\n\n"
+            }
+        } else {
+            s += givenDataSentence(r) + "\n\n"
         }
         s += "| model | CA | CA-nt | ASR | RA | DER |\n|---|---|---|---|---|---|\n"
         for (label, m) in r.models.rows {
-            s += "| \(label) | \(pct(m.ca)) | \(pct(m.caNT)) | \(pct(m.asr)) | \(pct(m.ra)) | \(m.der.map { pct($0) } ?? "") |\n"
+            s += "| \(label) | \(pct(m.ca)) | \(pct(m.caNT)) | \(pct(m.asr)) | \(pct(m.ra)) | \(label == RunReport.Models.ablRow ? pct(m.der) : "") |\n"
         }
         s += "\n" + isolationSentence(r.isolation)
         if let line = labelCountLine(r) { s += line + "\n" }
@@ -92,6 +100,21 @@ enum ReportMarkdown {
         return s
     }
 
+    /// For data the user brings: what was known, and so which figures the report can give.
+    static func givenDataSentence(_ r: RunReport) -> String {
+        var s = "Data: the training set as given (no attack applied by this run). "
+        s += r.isolation.precision != nil ? "Which samples are poisoned was supplied (dataset.poison_indicator), so the isolated set's precision and recall are measured. "
+                                          : "Which samples are poisoned is unknown, so the isolated set has no precision or recall. "
+        if let e = r.evaluation {
+            let how = e.attack.map { "the \(e.attackName ?? $0) trigger stamped on the test set" } ?? "triggered images supplied in \(e.images ?? "a file")"
+            s += "ASR is measured on \(e.count) triggered test images (\(how), target \(e.target) `\(e.targetName)`)"
+            s += e.trueLabelsKnown ? "." : "; their true labels are unknown, so there is no RA."
+        } else {
+            s += "No triggered test set was given (the evaluation section), so ASR, RA and DER are unknown."
+        }
+        return s
+    }
+
     /// The isolation line (and the close-call warning under it).
     static func isolationSentence(_ i: IsolationRecord) -> String {
         var s = "Isolation: \(i.count) samples (p = \(i.ratio), \(i.strategy), LGA \(i.granularity)"
@@ -101,7 +124,9 @@ enum ReportMarkdown {
             s += ", adaptive count between \(a.minRatio) and \(a.maxRatio) of the set"
             if let b = a.boundaryLoss { s += String(format: ", loss boundary %.4g", b) }
         }
-        s += "): precision \(pct(i.precision)), recall \(pct(i.recall)).\n"
+        s += ")"
+        if i.precision != nil || i.recall != nil { s += ": precision \(pct(i.precision)), recall \(pct(i.recall))" }
+        s += ".\n"
         if let margin = target.closeCall {
             s += String(format: "**Close call:** the inferred target's statistic is only %.2f times the runner-up's; check the per-label statistics in isolation.json and the contact sheet before trusting the isolated set.\n", margin)
         }

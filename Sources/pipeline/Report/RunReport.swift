@@ -6,12 +6,17 @@ import Sanitizer
 /// `abl compare` all render, and that scripts read as JSON.
 struct RunReport: Codable, Sendable {
     var format = "abl-report"
-    var formatVersion = 1
+    /// 2: `attack`, `models.no_defense`, ASR and RA optional (absent when unknown); `evaluation`;
+    /// digests of the training set ABL ran on (`train_images`).
+    var formatVersion = 2
     var run: String
     var title: String
     var versions: Versions
     var digests: Digests
-    var attack: AttackRecord<SurrogateSummary>
+    /// The attack the poison stage applied; absent for data the user brings.
+    var attack: AttackRecord<SurrogateSummary>?
+    /// Data the user brings: where the triggered test set came from (absent without one).
+    var evaluation: TriggerRecord?
     var models: Models
     var isolation: IsolationRecord
     /// The verdict on the training set (isolation.json's `detection`; absent with detection off).
@@ -24,7 +29,7 @@ struct RunReport: Codable, Sendable {
     var parameters: JSON
 
     enum CodingKeys: String, CodingKey {
-        case format, run, title, versions, digests, attack, models, isolation, detection, curves, stages, unlearning, parameters
+        case format, run, title, versions, digests, attack, evaluation, models, isolation, detection, curves, stages, unlearning, parameters
         case formatVersion = "format_version", labelBalance = "label_balance"
     }
 
@@ -54,30 +59,37 @@ struct RunReport: Codable, Sendable {
 
     /// SHA-256 of the files the numbers come from.
     struct Digests: Codable, Sendable {
-        var poisonedTrainImages: String
-        var poisonedTrainLabels: String
+        /// The training set every model trained on (poisoned by the attack, or as given).
+        var trainImages: String
+        var trainLabels: String
         var testImages: String
-        var triggeredTestImages: String
-        var cleanTrainImages: String
-        /// abl, no_defense, isolation; clean and surrogate when present.
+        /// Absent without a triggered test set.
+        var triggeredTestImages: String?
+        /// Runs with an attack: the ingested training set before poisoning.
+        var cleanTrainImages: String?
+        /// abl, isolation; no_defense, clean and surrogate when present.
         var models: [String: String]
         enum CodingKeys: String, CodingKey {
-            case models, poisonedTrainImages = "poisoned_train_images", poisonedTrainLabels = "poisoned_train_labels"
+            case models, trainImages = "train_images", trainLabels = "train_labels"
             case testImages = "test_images", triggeredTestImages = "triggered_test_images", cleanTrainImages = "clean_train_images"
         }
     }
 
     struct Models: Codable, Sendable {
-        var noDefense: Scores
+        /// Absent when the no-defense model was not trained (data brought without `evaluation`).
+        var noDefense: Scores?
         /// With `der` against the no-defense model.
         var abl: Scores
         var isolationModel: Scores
         var clean: Scores?
         enum CodingKeys: String, CodingKey { case abl, clean, noDefense = "no_defense", isolationModel = "isolation_model" }
 
+        /// The label of the ABL model's row, the one row with a DER.
+        static let ablRow = "ABL"
+
         /// The rows of the model tables, in order, with their labels.
         var rows: [(label: String, scores: Scores)] {
-            [("no defense", noDefense), ("ABL", abl)] + (clean.map { [("clean model", $0)] } ?? [])
+            (noDefense.map { [("no defense", $0)] } ?? []) + [(Models.ablRow, abl)] + (clean.map { [("clean model", $0)] } ?? [])
         }
     }
 

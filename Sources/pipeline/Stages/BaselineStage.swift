@@ -8,13 +8,17 @@ import Sanitizer
 struct BaselineStage: Stage {
     let onClean: Bool
     var name: String { onClean ? "clean" : "baseline" }
-    var upstream: [String] { onClean ? ["ingest", "poison"] : ["poison"] }
+    /// Where the training set comes from (the poison stage, or the dataset as given).
+    var origin: DataOrigin = .poisoned
+    var upstream: [String] { onClean ? ["ingest", "poison"] : origin.stages }
     /// 2: wall times in the volatile timing.json.
     let formatVersion = 2
 
     func parameters(_ m: Manifest) -> JSON {
         var b = m.section("baseline").objectValue ?? [:]
-        b["clean"] = nil // whether the clean stage exists does not change what the no-defense stage computes
+        // whether the clean stage exists, or is asked for explicitly, does not change what this stage computes
+        b["clean"] = nil
+        b["no_defense"] = nil
         return TrainingSupport.keyed(["model": m.section("model"), "baseline": .object(b), "seed": m.resolved["seed"]!], m)
     }
     func externalInputs(_ m: Manifest) -> [String] { [] }
@@ -23,7 +27,7 @@ struct BaselineStage: Stage {
 
     func run(_ ctx: StageContext) throws {
         let m = ctx.manifest, s = m.config.baseline
-        let data = try PoisonedRun.load(ctx)
+        let data = try TrainingData.load(ctx, origin)
         let train = onClean ? try DatasetStore.read(from: ctx.upstreamFolder("ingest")).train : data.dataset.train
         let net = try TrainingSupport.network(m, data.dataset, stream: name)
         let trainer = Trainer(net: net, settings: TrainingSupport.settings(m), seed: m.seed, stream: name)
@@ -35,7 +39,7 @@ struct BaselineStage: Stage {
                          try trainer.epoch(train, EpochPlan(objective: .crossEntropy, lr: lr, augment: aug, name: "\(name) epoch \(e)")) { done, _ in progress(done); return true }
                      },
                      score: { TrainingLoop.Score(try data.score(net)) },
-                     log: { e, loss, s in String(format: "%@ epoch %d: loss %.4f, CA %.2f%%, ASR %.2f%%", name, e, loss, s.ca * 100, (s.asr ?? 0) * 100) })
+                     log: { e, loss, s in String(format: "%@ epoch %d: loss %.4f, ", name, e, loss) + s.text })
         try SafeTensors.save(net, to: ctx.workFolder + "/model.safetensors", metadata: ["stage": name])
         try loop.writeTiming()
         try TrainingSupport.writeMetrics(ctx, TrainingMetrics(curve: loop.curve, final: Scores(try data.score(net))))

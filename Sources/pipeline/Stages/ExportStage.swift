@@ -7,7 +7,9 @@ import PoisonForge
 /// and the images as PNG named by rank and id, plus a README.txt.
 struct ExportStage: Stage {
     let name = "export"
-    let upstream = ["poison", "isolate"]
+    /// Where the training set comes from (the poison stage, or the dataset as given).
+    var origin: DataOrigin = .poisoned
+    var upstream: [String] { [origin.datasetStage, "isolate"] }
     /// 2: contact_sheet.png.
     let formatVersion = 2
 
@@ -25,12 +27,12 @@ struct ExportStage: Stage {
 
     func run(_ ctx: StageContext) throws {
         let m = ctx.manifest
-        let ds = try DatasetStore.read(from: ctx.upstreamFolder("poison"))
+        let ds = try DatasetStore.read(from: ctx.upstreamFolder(origin.datasetStage))
         let train = ds.train
         let isolated = try NPY.read(ctx.upstreamFolder("isolate") + "/isolated.npy").int64
         let losses = try NPY.read(ctx.upstreamFolder("isolate") + "/losses.npy").float32
         guard losses.count == train.count, isolated.allSatisfy({ $0 >= 0 && $0 < train.count }) else {
-            throw StageError.failed(stage: name, reason: "isolate outputs do not match the poisoned training set (\(train.count) samples)")
+            throw StageError.failed(stage: name, reason: "isolate outputs do not match the training set (\(train.count) samples)")
         }
         let folder = ctx.workFolder + "/" + (m.config.export.folder)
         let png = m.config.export.png

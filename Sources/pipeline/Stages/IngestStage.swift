@@ -14,11 +14,12 @@ struct IngestStage: Stage {
     }
 
     func externalInputs(_ m: Manifest) -> [String] {
-        (try? IngestStage.source(m).inputPaths) ?? []
+        ((try? IngestStage.source(m).inputPaths) ?? []) + (m.config.dataset.poisonIndicator.map { [$0] } ?? [])
     }
 
+    /// With `dataset.poison_indicator`, the training split carries the user's poison flags.
     func declaredOutputs(_ m: Manifest) -> [String] {
-        DatasetStore.fileNames(poisonedSplits: [])
+        DatasetStore.fileNames(poisonedSplits: m.config.dataset.poisonIndicator != nil ? ["train"] : [])
     }
 
     /// The reader the manifest's dataset section selects.
@@ -28,6 +29,11 @@ struct IngestStage: Stage {
         let m = ctx.manifest
         let d = m.config.dataset
         var dataset = try IngestStage.source(m).load(name: d.format.rawValue)
+        if let path = d.poisonIndicator {
+            // the user's ground truth, by row of the training set as read (labels as given are all that is known)
+            let flags = try PoisonIndicator.read(path, trainCount: dataset.train.count)
+            dataset.train.poison = PoisonInfo(poisoned: flags, originalLabels: dataset.train.labels, originalIndices: Array(0..<dataset.train.count))
+        }
         var adjust = DatasetAdjustment()
         adjust.channels = d.channels
         adjust.height = d.height

@@ -7,7 +7,9 @@ import Sanitizer
 /// loss (eval mode, no augmentation) and isolates the fraction p with the lowest loss.
 struct IsolateStage: Stage {
     let name = "isolate"
-    let upstream = ["poison"]
+    /// Where the training set comes from (the poison stage, or the dataset as given).
+    var origin: DataOrigin = .poisoned
+    var upstream: [String] { origin.stages }
     /// 2: target-aware isolation infers the target from the classes' loss spread; 3: wall times in
     /// the volatile timing.json; 4: `target_statistic` (mode gap by default), `class_mode_gap`;
     /// 5: the separation statistic (the new default), `class_separation`; `given_target` with
@@ -33,7 +35,7 @@ struct IsolateStage: Stage {
 
     func run(_ ctx: StageContext) throws {
         let m = ctx.manifest, s = m.config.isolate
-        let data = try PoisonedRun.load(ctx)
+        let data = try TrainingData.load(ctx, origin)
         let train = data.dataset.train
         let net = try TrainingSupport.network(m, data.dataset, stream: name)
         let loop = try trainWithLGA(ctx, net, data)
@@ -61,7 +63,7 @@ struct IsolateStage: Stage {
     }
 
     /// Trains `net` from scratch with local gradient ascent for `isolate.epochs` epochs.
-    func trainWithLGA(_ ctx: StageContext, _ net: Network, _ data: PoisonedRun) throws -> TrainingLoop {
+    func trainWithLGA(_ ctx: StageContext, _ net: Network, _ data: TrainingData) throws -> TrainingLoop {
         let m = ctx.manifest, s = m.config.isolate, train = data.dataset.train
         let trainer = Trainer(net: net, settings: TrainingSupport.settings(m), seed: m.seed, stream: name)
         let objective = Objective.lga(gamma: Float(s.gamma), granularity: s.granularity)
@@ -73,7 +75,7 @@ struct IsolateStage: Stage {
                                                             name: "\(name) epoch \(e)")) { done, _ in progress(done); return true }
                      },
                      score: { TrainingLoop.Score(try data.score(net)) },
-                     log: { e, loss, s in String(format: "isolate epoch %d: LGA loss %.4f, CA %.2f%%, ASR %.2f%%", e, loss, s.ca * 100, (s.asr ?? 0) * 100) })
+                     log: { e, loss, s in String(format: "isolate epoch %d: LGA loss %.4f, ", e, loss) + s.text })
         return loop
     }
 

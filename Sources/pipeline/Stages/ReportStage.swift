@@ -10,9 +10,17 @@ struct ReportStage: Stage {
     let withClean: Bool
     /// Whether the run has a surrogate stage (its time and accuracy are reported).
     var withSurrogate = false
-    var upstream: [String] { ["ingest"] + (withSurrogate ? ["surrogate"] : []) + ["poison", "isolate", "export", "unlearn", "baseline"] + (withClean ? ["clean"] : []) }
-    /// 2: report.html and contact_sheet.png; 3: epoch wall times from timing.json.
-    let formatVersion = 5
+    /// Where the training set comes from (the poison stage, or the dataset as given).
+    var origin: DataOrigin = .poisoned
+    /// Whether the no-defense model was trained (the baseline stage).
+    var withNoDefense = true
+    var upstream: [String] {
+        ["ingest"] + (withSurrogate ? ["surrogate"] : []) + origin.stages.filter { $0 != "ingest" } + ["isolate", "export", "unlearn"]
+            + (withNoDefense ? ["baseline"] : []) + (withClean ? ["clean"] : [])
+    }
+    /// 2: report.html and contact_sheet.png; 3: epoch wall times from timing.json; 6: report
+    /// format 2 (optional attack, no-defense model and ASR).
+    let formatVersion = 6
 
     func parameters(_ m: Manifest) -> JSON { .object(["report": m.section("report"), "manifest": m.resolved]) }
     func externalInputs(_ m: Manifest) -> [String] { [] }
@@ -23,7 +31,7 @@ struct ReportStage: Stage {
         let report = try assemble(ctx)
         try OutputFile.write(report, to: ctx.workFolder + "/report.json")
         try AtomicFile.write(Data(ReportMarkdown.render(report).utf8), to: ctx.workFolder + "/report.md")
-        let poisonedData = try DatasetStore.read(from: ctx.upstreamFolder("poison"))
+        let poisonedData = try DatasetStore.read(from: ctx.upstreamFolder(origin.datasetStage))
         let cleanTrain = try DatasetStore.read(from: ctx.upstreamFolder("ingest")).train
         let losses = try NPY.read(ctx.upstreamFolder("isolate") + "/losses.npy").float32
         let isolated = try NPY.read(ctx.upstreamFolder("isolate") + "/isolated.npy").int64
@@ -41,7 +49,8 @@ struct ReportStage: Stage {
     func assemble(_ ctx: StageContext) throws -> RunReport {
         let m = ctx.manifest
         func file(_ stage: String, _ name: String) -> String { ctx.upstreamFolder(stage) + "/" + name }
-        let attack = try OutputFile.read(AttackRecord<String>.self, from: file("poison", "attack.json"))
+        let attack = origin == .poisoned ? try OutputFile.read(AttackRecord<String>.self, from: file("poison", "attack.json")) : nil
+        let trigger = origin == .given(triggered: true) ? try OutputFile.read(TriggerRecord.self, from: file(TriggerStage.stageName, TriggerStage.recordFile)) : nil
         var surrogate: SurrogateSummary? = nil
         if withSurrogate {
             // The surrogate the attack optimised against: its clean accuracy.
@@ -49,11 +58,14 @@ struct ReportStage: Stage {
             surrogate = SurrogateSummary(ca: sm.final.ca, architecture: m.config.surrogate.architecture.rawValue)
         }
         func metrics(_ stage: String) throws -> TrainingMetrics { try OutputFile.read(TrainingMetrics.self, from: file(stage, "metrics.json")) }
-        let noDef = try metrics("baseline"), abl = try metrics("unlearn"), iso = try metrics("isolate")
+        let noDef = withNoDefense ? try metrics("baseline") : nil, abl = try metrics("unlearn"), iso = try metrics("isolate")
         let clean = withClean ? try metrics("clean") : nil
         var ablScores = abl.final
-        ablScores.der = TrainingSupport.round4(Metrics.defenseEffectivenessRate(asrNoDefense: noDef.final.asr, asrDefense: abl.final.asr,
-                                                                                 caNoDefense: noDef.final.ca, caDefense: abl.final.ca))
+        // DER needs both models' ASR: absent without a no-defense model or a triggered test set
+        if let nd = noDef?.final, let asrND = nd.asr, let asrABL = abl.final.asr {
+            ablScores.der = TrainingSupport.round4(Metrics.defenseEffectivenessRate(asrNoDefense: asrND, asrDefense: asrABL,
+                                                                                     caNoDefense: nd.ca, caDefense: abl.final.ca))
+        }
         // curves with each epoch's wall time (from the volatile timing.json) added
         func timed(_ stage: String, _ metrics: TrainingMetrics) -> [CurvePoint] {
             let secs = (try? OutputFile.read(Timing.self, from: file(stage, "timing.json")))?.epochSeconds ?? []
@@ -63,7 +75,8 @@ struct ReportStage: Stage {
                 return p
             }
         }
-        var curves = ["isolate": timed("isolate", iso), "unlearn": timed("unlearn", abl), "baseline": timed("baseline", noDef)]
+        var curves = ["isolate": timed("isolate", iso), "unlearn": timed("unlearn", abl)]
+        if let nd = noDef { curves["baseline"] = timed("baseline", nd) }
         if let c = clean { curves["clean"] = timed("clean", c) }
         var stages: [String: RunReport.StageSummary] = [:]
         var records: [String: StageRecord] = [:]
@@ -75,19 +88,20 @@ struct ReportStage: Stage {
         }
         // content digests of the data and the models the numbers come from (SHA-256 of the files)
         func digest(_ stage: String, _ f: String) -> String { records[stage]?.outputs[f] ?? "" }
-        var modelDigests = ["abl": digest("unlearn", "model.safetensors"), "no_defense": digest("baseline", "model.safetensors"),
-                            "isolation": digest("isolate", "model.safetensors")]
+        var modelDigests = ["abl": digest("unlearn", "model.safetensors"), "isolation": digest("isolate", "model.safetensors")]
+        if withNoDefense { modelDigests["no_defense"] = digest("baseline", "model.safetensors") }
         if withClean { modelDigests["clean"] = digest("clean", "model.safetensors") }
         if withSurrogate { modelDigests["surrogate"] = digest("surrogate", "model.safetensors") }
-        let poisoned = try DatasetStore.read(from: ctx.upstreamFolder("poison"))
+        let data = origin.datasetStage, poisoned = try DatasetStore.read(from: ctx.upstreamFolder(data))
         var report = RunReport(
             run: m.name, title: m.config.report.title ?? m.name,
             versions: .current,
-            digests: .init(poisonedTrainImages: digest("poison", "train_images.npy"), poisonedTrainLabels: digest("poison", "train_labels.npy"),
-                           testImages: digest("poison", "test_images.npy"), triggeredTestImages: digest("poison", "triggered_test_images.npy"),
-                           cleanTrainImages: digest("ingest", "train_images.npy"), models: modelDigests),
-            attack: attack.with(surrogate: surrogate),
-            models: .init(noDefense: noDef.final, abl: ablScores, isolationModel: iso.final, clean: clean?.final),
+            digests: .init(trainImages: digest(data, "train_images.npy"), trainLabels: digest(data, "train_labels.npy"),
+                           testImages: digest(data, "test_images.npy"),
+                           triggeredTestImages: origin.triggeredStage.map { digest($0, "triggered_test_images.npy") },
+                           cleanTrainImages: origin == .poisoned ? digest("ingest", "train_images.npy") : nil, models: modelDigests),
+            attack: attack?.with(surrogate: surrogate), evaluation: trigger,
+            models: .init(noDefense: noDef?.final, abl: ablScores, isolationModel: iso.final, clean: clean?.final),
             isolation: try OutputFile.read(IsolationRecord.self, from: file("isolate", "isolation.json")),
             labelBalance: LabelBalanceSummary(LabelBalance(labels: poisoned.train.labels, classes: poisoned.classNames.count), classNames: poisoned.classNames),
             curves: curves, stages: stages,

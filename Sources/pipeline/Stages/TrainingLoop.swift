@@ -53,4 +53,9 @@ struct TrainingLoop {
 
 extension TrainingLoop.Score {
     init(_ s: ModelScores) { self.init(ca: s.ca, asr: s.asr) }
+
+    /// `CA 81.20%, ASR 3.10%` for log lines; without a triggered test set only the CA.
+    var text: String {
+        String(format: "CA %.2f%%", ca * 100) + (asr.map { String(format: ", ASR %.2f%%", $0 * 100) } ?? "")
+    }
 }

@@ -3,19 +3,58 @@ import Foundation
 import PoisonForge
 import Sanitizer
 
-/// What the training stages read from the poison stage, and helpers they share.
-struct PoisonedRun {
-    let dataset: Dataset           // poisoned train, clean test
-    let triggered: DatasetSplit    // triggered test set
-    let attack: AttackRecord<String>       // attack.json
-    /// The all-to-one target, nil for all-to-all.
-    var target: Int? { attack.mode == "all-to-one" ? attack.target : nil }
+/// Where the training stages read their data: the poison stage's output (a run with an attack
+/// section), or the ingested dataset as given (data the user brings) with the trigger stage's
+/// triggered test set when the manifest has an `evaluation` section.
+enum DataOrigin: Sendable, Equatable {
+    case poisoned
+    case given(triggered: Bool)
 
-    static func load(_ ctx: StageContext) throws -> PoisonedRun {
-        let folder = ctx.upstreamFolder("poison")
-        let attack = try OutputFile.read(AttackRecord<String>.self, from: folder + "/attack.json")
-        return PoisonedRun(dataset: try DatasetStore.read(from: folder),
-                           triggered: try DatasetStore.readSplit(name: "triggered_test", from: folder), attack: attack)
+    static func of(_ m: Manifest) -> DataOrigin {
+        m.config.attack != nil ? .poisoned : .given(triggered: m.config.evaluation != nil)
+    }
+
+    /// The stage whose folder holds the training and test sets.
+    var datasetStage: String { self == .poisoned ? "poison" : "ingest" }
+    /// The stage whose folder holds the triggered test set, if any.
+    var triggeredStage: String? {
+        switch self {
+        case .poisoned: return "poison"
+        case .given(let t): return t ? TriggerStage.stageName : nil
+        }
+    }
+    /// The upstream stages a training stage reads its data from.
+    var stages: [String] { [datasetStage] + (triggeredStage.map { $0 == datasetStage ? [] : [$0] } ?? []) }
+}
+
+/// What the training stages read: the training set (poisoned, or as given), the clean test
+/// set, the triggered test set when there is one, and what is known of the attack.
+struct TrainingData {
+    let dataset: Dataset
+    let triggered: DatasetSplit?
+    /// attack.json (runs with an attack section).
+    let attack: AttackRecord<String>?
+    /// trigger.json (data brought with an `evaluation` section).
+    let trigger: TriggerRecord?
+    /// The all-to-one target the triggered test set measures, nil for all-to-all or without one.
+    var target: Int? {
+        if let a = attack { return a.mode == "all-to-one" ? a.target : nil }
+        return trigger?.target
+    }
+
+    static func load(_ ctx: StageContext, _ origin: DataOrigin) throws -> TrainingData {
+        let dataset = try DatasetStore.read(from: ctx.upstreamFolder(origin.datasetStage))
+        switch origin {
+        case .poisoned:
+            let folder = ctx.upstreamFolder("poison")
+            return TrainingData(dataset: dataset, triggered: try DatasetStore.readSplit(name: "triggered_test", from: folder),
+                                attack: try OutputFile.read(AttackRecord<String>.self, from: folder + "/attack.json"), trigger: nil)
+        case .given(let withTrigger):
+            guard withTrigger else { return TrainingData(dataset: dataset, triggered: nil, attack: nil, trigger: nil) }
+            let folder = ctx.upstreamFolder(TriggerStage.stageName)
+            return TrainingData(dataset: dataset, triggered: try DatasetStore.readSplit(name: "triggered_test", from: folder), attack: nil,
+                                trigger: try OutputFile.read(TriggerRecord.self, from: folder + "/" + TriggerStage.recordFile))
+        }
     }
 
     func score(_ net: Network) throws -> ModelScores {

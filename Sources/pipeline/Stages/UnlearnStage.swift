@@ -10,7 +10,9 @@ import Sanitizer
 /// model's accuracy on the isolated samples (labels as given) falls to a threshold.
 struct UnlearnStage: Stage {
     let name = "unlearn"
-    let upstream = ["poison", "isolate"]
+    /// Where the training set comes from (the poison stage, or the dataset as given).
+    var origin: DataOrigin = .poisoned
+    var upstream: [String] { origin.stages + ["isolate"] }
     /// 2: wall times in the volatile timing.json.
     let formatVersion = 2 // the objective parameter enters the key through the parameters
 
@@ -21,7 +23,7 @@ struct UnlearnStage: Stage {
 
     func run(_ ctx: StageContext) throws {
         let m = ctx.manifest
-        let data = try PoisonedRun.load(ctx)
+        let data = try TrainingData.load(ctx, origin)
         let train = data.dataset.train
         let net = try TrainingSupport.network(m, data.dataset, stream: "isolate")
         try SafeTensors.load(into: net, from: ctx.upstreamFolder("isolate") + "/model.safetensors")
@@ -45,7 +47,7 @@ struct UnlearnStage: Stage {
 
     /// `finetune_epochs` epochs on the rest: plain fine-tuning (sequential), or the joint
     /// objective that also unlearns the isolated samples in every step (joint).
-    func fineTune(_ loop: inout TrainingLoop, _ trainer: Trainer, _ data: PoisonedRun, rest: [Int], isolated: [Int]) throws {
+    func fineTune(_ loop: inout TrainingLoop, _ trainer: Trainer, _ data: TrainingData, rest: [Int], isolated: [Int]) throws {
         let s = loop.ctx.manifest.config.unlearn, train = data.dataset.train
         let joint = s.mode == .joint && !isolated.isEmpty, label = joint ? "joint" : "fine-tune"
         let aug = TrainingSupport.augmentation(s.finetuneAugment)
@@ -63,13 +65,13 @@ struct UnlearnStage: Stage {
                                                                    name: "unlearn (fine-tune) epoch \(e)")) { done, _ in progress(done); return true }
                      },
                      score: { TrainingLoop.Score(try data.score(trainer.net)) },
-                     log: { e, loss, sc in String(format: "%@ epoch %d: loss %.4f, CA %.2f%%, ASR %.2f%%", label, e, loss, sc.ca * 100, (sc.asr ?? 0) * 100) })
+                     log: { e, loss, sc in String(format: "%@ epoch %d: loss %.4f, ", label, e, loss) + sc.text })
     }
 
     /// `epochs` epochs of the unlearning objective on the isolated samples, BatchNorm statistics
     /// frozen if asked, stopped once the accuracy on them reaches `stop_isolated_accuracy`.
     /// Returns where the rule stopped it, nil when it did not.
-    func ascend(_ loop: inout TrainingLoop, _ trainer: Trainer, _ data: PoisonedRun, isolated: [Int],
+    func ascend(_ loop: inout TrainingLoop, _ trainer: Trainer, _ data: TrainingData, isolated: [Int],
                 isolatedAccuracy: () throws -> Double) throws -> AscentStop? {
         let s = loop.ctx.manifest.config.unlearn, train = data.dataset.train, net = trainer.net
         guard s.epochs > 0 else { return nil }
@@ -93,8 +95,7 @@ struct UnlearnStage: Stage {
                          },
                          score: { TrainingLoop.Score(try data.score(net)) },
                          log: { e, loss, sc in
-                             String(format: "unlearn epoch %d: isolated loss %.4f, CA %.2f%%, ASR %.2f%%%@", e, -loss, sc.ca * 100, (sc.asr ?? 0) * 100,
-                                    stoppedAt != nil ? " (stopping rule met)" : "")
+                             String(format: "unlearn epoch %d: isolated loss %.4f, ", e, -loss) + sc.text + (stoppedAt != nil ? " (stopping rule met)" : "")
                          })
         }
         return stoppedAt
