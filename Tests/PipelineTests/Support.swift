@@ -32,9 +32,11 @@ enum T {
                         "test_images": .string(dir + "/te-img"), "test_labels": .string(dir + "/te-lab")])
     }
 
-    /// A valid manifest over the small IDX dataset, its run folder inside `dir`.
+    /// A valid manifest over the small IDX dataset, its run folder inside `dir` (an isolation
+    /// ratio that isolates samples of its 30 training images).
     static func manifest(_ dir: String, extra: [String: JSON] = [:]) -> JSON {
-        var o: [String: JSON] = ["name": .string("t"), "seed": .number(1), "output": .string(dir + "/run"), "dataset": idxSection(in: dir)]
+        var o: [String: JSON] = ["name": .string("t"), "seed": .number(1), "output": .string(dir + "/run"), "dataset": idxSection(in: dir),
+                                 "isolate": .object(["ratio": .number(0.1)])]
         for (k, v) in extra { o[k] = v }
         return .object(o)
     }
@@ -59,5 +61,29 @@ struct CountStage: Stage {
         let labels = try String(contentsOfFile: ctx.upstreamFolder("ingest") + "/dataset.json", encoding: .utf8)
         try "\(labels.count)".write(toFile: ctx.workFolder + "/count.txt", atomically: true, encoding: .utf8)
         if failAfterWriting { throw StageError.failed(stage: name, reason: "simulated failure") }
+    }
+}
+
+/// The `abl` binary built beside the tests, and a way to run it.
+enum CLI {
+    static var abl: String {
+        // The test bundle sits beside the products: .build/<config>/ABLToolkitPackageTests.xctest
+        let products = URL(fileURLWithPath: CommandLine.arguments.first { $0.hasSuffix(".xctest") } ?? CommandLine.arguments[0])
+            .deletingLastPathComponent()
+        return products.appendingPathComponent("abl").path
+    }
+
+    static func run(_ args: [String]) throws -> (code: Int32, out: String, err: String) {
+        guard FileManager.default.isExecutableFile(atPath: abl) else { throw XCTSkip("abl binary not found at \(abl)") }
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: abl)
+        p.arguments = args
+        let out = Pipe(), err = Pipe()
+        p.standardOutput = out
+        p.standardError = err
+        try p.run()
+        let o = out.fileHandleForReading.readDataToEndOfFile(), e = err.fileHandleForReading.readDataToEndOfFile()
+        p.waitUntilExit()
+        return (p.terminationStatus, String(decoding: o, as: UTF8.self), String(decoding: e, as: UTF8.self))
     }
 }

@@ -13,7 +13,7 @@ struct ABL: ParsableCommand {
         is not fresh, `abl status` says which stage is fresh, stale (and why) or never run.
         """,
         version: "abl \(ToolVersion.description)",
-        subcommands: [Run.self, Status.self, Validate.self, Report.self, Detect.self, Compare.self, Attacks.self, Schema.self, Bench.self, Probe.self])
+        subcommands: [Run.self, Sanitize.self, Status.self, Validate.self, Report.self, Detect.self, Compare.self, Attacks.self, Schema.self, Bench.self, Probe.self])
 
     static func main() {
         // before anything else: OpenBLAS reads its core type only when it is loaded

@@ -190,7 +190,8 @@ struct Section: Sendable {
                 continue
             }
             for r in f.rules where !r.check(v) {
-                issues.append(ManifestIssue(path: p, rule: r.text))
+                // a path or name is quoted, so the message says which file was meant
+                issues.append(ManifestIssue(path: p, rule: r.text + (v.stringValue.map { " (\"\($0)\")" } ?? "")))
                 break
             }
         }
