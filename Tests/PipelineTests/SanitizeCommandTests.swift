@@ -58,4 +58,25 @@ final class SanitizeCommandTests: XCTestCase {
         XCTAssertNotEqual(usage.code, 0)
         XCTAssertTrue(usage.err.contains("--train-images"), usage.err)
     }
+
+    func testAnImageFolderPlanIsAValidManifestWithAbsolutePaths() throws {
+        let dir = T.tempFolder()
+        for (c, n) in [("cat", 3), ("dog", 3)] {
+            try FileManager.default.createDirectory(atPath: "\(dir)/photos/\(c)", withIntermediateDirectories: true)
+            for i in 0..<n { try PNGCodec.write(pixels: [UInt8](repeating: UInt8(i * 40), count: 48), width: 4, height: 4, channels: 3, to: "\(dir)/photos/\(c)/\(i).png") }
+        }
+        var plan = SanitizePlan(name: "audit", output: dir + "/run", input: .imageFolder(root: dir + "/photos", testDir: nil, testRatio: 0.34, channels: 3, height: 8, width: 8))
+        plan.schedule = .quick
+        let m = try Manifest.resolve(plan.manifest(), file: "m.json")
+        XCTAssertEqual(m.config.dataset.format, .imageFolder)
+        XCTAssertTrue(m.config.dataset.testFromTrainingData)
+        XCTAssertEqual(m.config.isolate.detection, .off, "a test set carved from the suspect data is no reference")
+        XCTAssertEqual(m.config.unlearn.finetuneEpochs, 3)
+        XCTAssertNil(m.config.evaluation)
+        XCTAssertEqual(StageGraph.stages(for: m).map(\.name), ["ingest", "isolate", "export", "unlearn", "report"])
+        // relative paths become absolute, so the manifest in the run folder runs from anywhere
+        let rel = SanitizePlan(name: "r", output: "out", input: .npy(trainImages: "x.npy", trainLabels: "y.npy", testImages: nil, testLabels: nil, testRatio: 0.1))
+        XCTAssertEqual(rel.manifest()["dataset"]?["train_images"]?.stringValue, FileManager.default.currentDirectoryPath + "/x.npy")
+        XCTAssertEqual(rel.manifest()["output"]?.stringValue, FileManager.default.currentDirectoryPath + "/out")
+    }
 }

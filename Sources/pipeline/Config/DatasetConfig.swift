@@ -65,6 +65,16 @@ struct DatasetConfig: Decodable, Sendable {
         }
     }
 
+    /// Whether the test split is carved from the training files (`test_ratio`): it then holds any
+    /// poison in the same share, and is no clean reference for the detection verdict.
+    var testFromTrainingData: Bool {
+        switch reader {
+        case .npy(_, _, let ti, let tl, _): return ti == nil || tl == nil
+        case .imageFolder(_, _, let root, _): return root != nil
+        default: return false
+        }
+    }
+
     /// The reader as a `DatasetSource`. Fails only when the image-folder fields the validation
     /// requires are absent (a manifest built without `Manifest.resolve`).
     func source(seed: UInt64) throws -> DatasetSource {

@@ -43,6 +43,9 @@ struct IsolateStage: Stage {
         if losses.contains(where: { !$0.isFinite }) { throw TrainingError.diverged(epoch: "\(name) epoch \(s.epochs)") }
         let testLosses = try Evaluation.losses(net, data.dataset.test)
         let features = try IsolateStage.features(net, data.dataset)
+        if s.detection != .off, m.config.attack == nil, m.config.dataset.testFromTrainingData {
+            ctx.log("warning: the test set was carved from the training files (dataset.test_ratio), so it holds any poison too and the detection verdict has no clean reference; set isolate.detection to off, or give a trusted test set (docs/SANITIZE.md)")
+        }
         let verdict = IsolateStage.verdict(s, losses: losses, labels: train.labels, testLosses: testLosses, testLabels: data.dataset.test.labels,
                                            features: features, classNames: data.dataset.classNames, log: ctx.log)
         let sel = Isolation.select(losses: losses, labels: train.labels, ratio: s.ratio, strategy: s.strategy, maxRatio: s.maxRatio,
