@@ -59,6 +59,9 @@ public enum Isolation {
         public var targetStatistic: TargetStatistic? = nil
         /// The mixture that set the count (adaptive target-aware isolation only).
         public var mixture: LossMixture? = nil
+        /// Set when the samples were ordered by their feature distance (`byDistance`) rather than
+        /// their loss: the verdict's distance threshold.
+        public var distanceThreshold: Double? = nil
 
         /// The per-class values of one statistic.
         public func scores(for statistic: TargetStatistic) -> [Int: Double] {

@@ -14,12 +14,13 @@ public enum NeighbourDistance {
 
     /// Per label with at least `k + 1` test samples: the training samples' and the test samples'
     /// scores, in the order the samples appear. `trainFeatures` is N x width, row-major, and so on.
+    /// With `only`, that label alone.
     public static func scores(trainFeatures: [Float], trainLabels: [Int], testFeatures: [Float], testLabels: [Int],
-                              width: Int) -> [Int: (train: [Double], test: [Double])] {
+                              width: Int, only: Int? = nil) -> [Int: (train: [Double], test: [Double])] {
         var out: [Int: (train: [Double], test: [Double])] = [:]
         let trainBy = Dictionary(grouping: trainLabels.indices, by: { trainLabels[$0] })
         let testBy = Dictionary(grouping: testLabels.indices, by: { testLabels[$0] })
-        for (c, rows) in trainBy {
+        for (c, rows) in trainBy where only == nil || only == c {
             guard let refRows = testBy[c], refRows.count > k else { continue }
             let a = gather(trainFeatures, rows, width), b = gather(testFeatures, refRows, width)
             out[c] = (meanNearest(a, rows.count, b, refRows.count, width, excludeSelf: false),

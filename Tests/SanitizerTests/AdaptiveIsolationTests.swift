@@ -53,3 +53,19 @@ final class AdaptiveIsolationTests: XCTestCase {
         XCTAssertFalse(inferred.targetGiven)
     }
 }
+
+final class DistanceIsolationTests: XCTestCase {
+    /// Farthest first; every sample beyond the threshold, within [ratio, maxRatio] of the set.
+    func testTakesTheTargetSamplesBeyondTheThresholdFarthestFirst() {
+        let rows = [3, 5, 8, 13, 21, 34]
+        let d = [0.5, 2.5, 0.7, 3.0, 2.0, 0.1]
+        // three beyond 1.9: 13 (3.0), 5 (2.5), 21 (2.0)
+        XCTAssertEqual(Isolation.byDistance(rows: rows, distances: d, threshold: 1.9, total: 100, ratio: 0.01, maxRatio: 0.25), [13, 5, 21])
+        // at least ratio of the set: four of 100
+        XCTAssertEqual(Isolation.byDistance(rows: rows, distances: d, threshold: 1.9, total: 100, ratio: 0.04, maxRatio: 0.25), [13, 5, 21, 8])
+        // at most maxRatio: two of 100
+        XCTAssertEqual(Isolation.byDistance(rows: rows, distances: d, threshold: 1.9, total: 100, ratio: 0.01, maxRatio: 0.02), [13, 5])
+        // without maxRatio, exactly ratio
+        XCTAssertEqual(Isolation.byDistance(rows: rows, distances: d, threshold: 1.9, total: 100, ratio: 0.05, maxRatio: nil), [13, 5, 21, 8, 3])
+    }
+}

@@ -111,6 +111,17 @@ final class DetectionTests: XCTestCase {
         XCTAssertEqual(both.target, 4, "\(String(describing: both.strongest))")
         XCTAssertEqual(both.strongest?.signal, .featureDistance)
         XCTAssertEqual(both.evidence.count, 20) // 10 labels x 2 signals
+        // isolating the target's samples by loss takes clean ones (the strangers' losses look like
+        // label 4's own); by the verdict's feature signal it takes the strangers
+        let byLoss = Isolation.select(losses: d.l, labels: d.y, ratio: 0.01, strategy: .targetAware, maxRatio: 0.25, verdict: both)
+        let lossPrecision = Double(byLoss.indices.filter { strangers.contains($0) }.count) / Double(max(1, byLoss.indices.count))
+        let rows = d.y.indices.filter { d.y[$0] == 4 }
+        let dist = try XCTUnwrap(NeighbourDistance.scores(trainFeatures: f.train, trainLabels: d.y, testFeatures: f.test, testLabels: d.yt, width: 8, only: 4)[4])
+        let byDistance = Isolation.byDistance(rows: rows, distances: dist.train, threshold: try XCTUnwrap(both.strongest).at, total: d.y.count, ratio: 0.01, maxRatio: 0.25)
+        let hits = byDistance.filter { strangers.contains($0) }.count
+        XCTAssertGreaterThan(Double(hits) / Double(byDistance.count), 0.8, "precision by distance")
+        XCTAssertGreaterThan(Double(hits) / 150, 0.8, "recall by distance")
+        XCTAssertLessThan(lossPrecision, 0.5, "precision by loss")
         // and clean features raise no alarm
         let clean = data(seed: 6)
         let cf = Detection.Features(train: features(clean.y, seed: 3), test: features(clean.yt, seed: 4), width: 8)

@@ -109,6 +109,7 @@ struct IsolateConfig: Decodable, Sendable {
     let target: Int?
     let detection: Detection.Mode
     let whenClean: Detection.WhenClean
+    let rankBy: IsolationRanking
     let falsePositiveRate: Double
     let minExcess: Double
 

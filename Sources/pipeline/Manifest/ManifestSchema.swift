@@ -191,6 +191,8 @@ enum ManifestSchema {
                       "test-reference: before isolating, judge whether the training set holds a backdoor by comparing each label's training losses with its test losses (docs/DETECTION.md); a found backdoor's label is the target target-aware isolation takes; off: no verdict, the loss statistics choose the target and isolation always runs. Without at least 3 labels having 20 training and 10 test samples there is no verdict"),
             .optional("when_clean", .choices(Detection.WhenClean.self), default: .string("isolate-nothing"),
                       "what a \"no backdoor\" verdict does: isolate-nothing (unlearning then trains an ordinary model) or isolate-anyway (isolate as with detection off)"),
+            .optional("rank_by", .choices(IsolationRanking.self), default: .string("loss"),
+                      "target-aware only, which samples of the target label are isolated: loss, those with the lowest loss (with max_ratio: below the boundary of their two-mode mixture); detection-signal, when the verdict found the target by its feature signal, the samples farthest from the label's test samples in the isolation model's features, every one beyond the verdict's threshold, between ratio and max_ratio of the training set (this project's variant; docs/DETECTION.md)"),
             .optional("false_positive_rate", .number, default: .number(1e-4),
                       "the chance the verdict calls a clean training set backdoored (exact hypergeometric tail per label, signal and threshold, Bonferroni over all)", [.range(0, 0.5, openLo: true)]),
             .optional("min_excess", .number, default: .number(0.05),

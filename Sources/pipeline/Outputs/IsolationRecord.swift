@@ -29,6 +29,10 @@ struct IsolationRecord: Codable, Sendable {
     var detection: DetectionRecord?
     /// Whether the target was named by the verdict (true) or by the loss statistics.
     var targetFromDetection: Bool?
+    /// `feature-distance` when the samples were taken by their distance from the label's test
+    /// samples (`isolate.rank_by: detection-signal`), with the verdict's threshold; absent: by loss.
+    var rankedBy: String?
+    var distanceThreshold: Double?
 
     struct Adaptive: Codable, Sendable {
         var minRatio: Double
@@ -50,7 +54,7 @@ struct IsolationRecord: Codable, Sendable {
 
     enum CodingKeys: String, CodingKey {
         case ratio, count, strategy, granularity, precision, recall, adaptive, detection
-        case targetFromDetection = "target_from_detection"
+        case targetFromDetection = "target_from_detection", rankedBy = "ranked_by", distanceThreshold = "distance_threshold"
         case inferredTarget = "inferred_target", givenTarget = "given_target", targetStatistic = "target_statistic"
         case classSeparation = "class_separation", classModeGap = "class_mode_gap", classSpread = "class_spread"
     }
@@ -72,6 +76,12 @@ struct IsolationRecord: Codable, Sendable {
             if sel.targetGiven { givenTarget = t } else { inferredTarget = t }
         }
         if sel.targetFromVerdict { targetFromDetection = true }
+        if let d = sel.distanceThreshold {
+            rankedBy = Detection.Signal.featureDistance.rawValue
+            distanceThreshold = (d * 10000).rounded() / 10000
+            adaptive?.boundaryLoss = nil
+            adaptive?.mixtureLogLoss = nil
+        }
         targetStatistic = sel.targetStatistic?.rawValue
         for st in TargetStatistic.allCases where !sel.scores(for: st).isEmpty {
             setScores(st, Dictionary(uniqueKeysWithValues: sel.scores(for: st).map { (String($0.key), ($0.value * 1000).rounded() / 1000) }))

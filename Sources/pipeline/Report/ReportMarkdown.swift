@@ -120,6 +120,7 @@ enum ReportMarkdown {
         var s = "Isolation: \(i.count) samples (p = \(i.ratio), \(i.strategy), LGA \(i.granularity)"
         let target = targetClause(i)
         s += target.text
+        if let d = i.distanceThreshold { s += String(format: ", taken by feature distance from the label's test samples, at least %.3g", d) }
         if let a = i.adaptive {
             s += ", adaptive count between \(a.minRatio) and \(a.maxRatio) of the set"
             if let b = a.boundaryLoss { s += String(format: ", loss boundary %.4g", b) }

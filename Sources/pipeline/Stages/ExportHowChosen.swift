@@ -30,7 +30,12 @@ extension ExportStage {
         let how = r.givenTarget != nil ? "given by the manifest (isolate.target)"
             : r.targetFromDetection == true ? "named by that verdict" : "inferred from the labels' loss statistics (\(r.targetStatistic ?? "?"))"
         s += "Only samples labelled \(name(t)), the target \(how), were considered. "
-        if let a = r.adaptive {
+        if let d = r.distanceThreshold {
+            s += "The verdict found that label by the isolation model's features, so its samples were taken by their distance from the label's test samples in those features (the mean distance to the 5 nearest): the \(r.count) listed (\(share) of the training set) lie"
+            s += String(format: " at least %.3g from them (the verdict's threshold)", d)
+            if let a = r.adaptive { s += ", bounded to between \(pct(a.minRatio)) and \(pct(a.maxRatio)) of the training set" }
+            s += "."
+        } else if let a = r.adaptive {
             s += "The \(r.count) listed (\(share) of the training set) are those of that label"
             if let b = a.boundaryLoss { s += String(format: " with a loss below %.3g, the boundary between the two modes of a mixture fitted to the label's log-losses,", b) }
             s += " bounded to between \(pct(a.minRatio)) and \(pct(a.maxRatio)) of the training set."
@@ -38,5 +43,11 @@ extension ExportStage {
             s += "The \(r.count) with the lowest loss (the fraction \(JSON.formatNumber(r.ratio)) of the training set) are listed here."
         }
         return s
+    }
+
+    /// How the list is ordered.
+    static func orderLine(_ r: IsolationRecord) -> String {
+        r.distanceThreshold != nil ? "The samples are listed farthest from the label's test samples first: a low rank means most suspicious."
+                                   : "The samples are listed lowest loss first: a low rank means most suspicious."
     }
 }

@@ -69,7 +69,7 @@ struct ExportStage: Stage {
         \(JSON.formatNumber(m.config.isolate.gamma))), which keeps clean samples' losses near gamma while \
         backdoored samples, learned much faster, fall far below it. Every training sample's loss was \
         then computed. \(ExportStage.howChosen(record, trainCount: train.count, classNames: ds.classNames))
-        The samples are listed lowest loss first: a low rank means most suspicious.
+        \(ExportStage.orderLine(record))
 
         Files
           isolated.csv   one row per sample: rank, index (in the training set as ingested), id,

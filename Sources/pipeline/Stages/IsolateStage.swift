@@ -48,8 +48,9 @@ struct IsolateStage: Stage {
         }
         let verdict = IsolateStage.verdict(s, losses: losses, labels: train.labels, testLosses: testLosses, testLabels: data.dataset.test.labels,
                                            features: features, classNames: data.dataset.classNames, log: ctx.log)
-        let sel = Isolation.select(losses: losses, labels: train.labels, ratio: s.ratio, strategy: s.strategy, maxRatio: s.maxRatio,
+        var sel = Isolation.select(losses: losses, labels: train.labels, ratio: s.ratio, strategy: s.strategy, maxRatio: s.maxRatio,
                                    targetStatistic: s.targetStatistic, knownTarget: s.target, verdict: verdict, whenClean: s.whenClean)
+        if s.rankBy == .detectionSignal { IsolateStage.rankByDistance(&sel, s, verdict: verdict, features: features, data.dataset) }
         var record = IsolationRecord(sel, settings: s, trainCount: train.count, poisoned: train.poison?.poisoned)
         if s.detection != .off {
             record.detection = DetectionRecord(verdict, rule: s.detectionRule, action: IsolateStage.action(sel, verdict: verdict, whenClean: s.whenClean))

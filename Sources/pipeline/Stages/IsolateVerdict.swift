@@ -48,6 +48,24 @@ extension IsolateStage {
         return v
     }
 
+    /// `isolate.rank_by: detection-signal`: when the verdict found the isolated target by its
+    /// feature signal, the target's samples are taken by their distance from the label's test
+    /// samples instead of by loss (`Isolation.byDistance`). Otherwise the selection stays.
+    static func rankByDistance(_ sel: inout Isolation.Selection, _ s: IsolateConfig, verdict: Detection.Verdict?,
+                               features: Detection.Features, _ ds: Dataset) {
+        guard let v = verdict, v.backdoor, let t = sel.inferredTarget, sel.targetFromVerdict || sel.targetGiven,
+              let strongest = v.evidence.filter({ $0.label == t }).min(by: { $0.pValue < $1.pValue }),
+              strongest.signal == .featureDistance else { return }
+        let labels = ds.train.labels
+        guard let d = NeighbourDistance.scores(trainFeatures: features.train, trainLabels: labels, testFeatures: features.test,
+                                               testLabels: ds.test.labels, width: features.width, only: t)[t] else { return }
+        let rows = labels.indices.filter { labels[$0] == t }
+        sel.indices = Isolation.byDistance(rows: rows, distances: d.train, threshold: strongest.at, total: labels.count,
+                                           ratio: s.ratio, maxRatio: s.maxRatio)
+        sel.distanceThreshold = strongest.at
+        sel.mixture = nil
+    }
+
     /// What the verdict did to isolation, in words for isolation.json and the report.
     static func action(_ sel: Isolation.Selection, verdict: Detection.Verdict?, whenClean: Detection.WhenClean) -> String {
         guard let v = verdict else { return "no verdict: isolated without one" }
