@@ -33,6 +33,9 @@ struct Manifest {
     var seed: UInt64 { config.seed }
     /// The engine's worker count: `model.threads`, or every core of this machine.
     var engineWorkers: Int { config.model.threads ?? ProcessInfo.processInfo.activeProcessorCount }
+    /// How many ranks run it together (`mpirun -np N`); set by the command from the launch, not
+    /// read from the file.
+    var ranks = 1
     /// The run folder.
     var runFolder: String { config.output ?? "runs/\(name)" }
     /// A section of the resolved manifest (an empty object when absent).

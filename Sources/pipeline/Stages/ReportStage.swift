@@ -82,7 +82,7 @@ struct ReportStage: Stage {
         let poisoned = try DatasetStore.read(from: ctx.upstreamFolder("poison"))
         var report = RunReport(
             run: m.name, title: m.config.report.title ?? m.name,
-            versions: .current,
+            versions: .current(ranks: m.ranks),
             digests: .init(poisonedTrainImages: digest("poison", "train_images.npy"), poisonedTrainLabels: digest("poison", "train_labels.npy"),
                            testImages: digest("poison", "test_images.npy"), triggeredTestImages: digest("poison", "triggered_test_images.npy"),
                            cleanTrainImages: digest("ingest", "train_images.npy"), models: modelDigests),
