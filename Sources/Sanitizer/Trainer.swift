@@ -61,7 +61,9 @@ public final class Trainer {
             Batcher.fill(x, pixels: $0.baseAddress!, height: split.height, width: split.width, channels: split.channels,
                          indices: indices, aug: augment, rng: &rng)
         }
-        guard group.isDistributed else {
+        // a batch with fewer samples than ranks (the last of an epoch, over many ranks) runs
+        // whole on every rank: the same step, computed redundantly, with nothing to exchange
+        guard group.isDistributed, indices.count >= group.size else {
             let logits = try net.forward(x, mode: .train)
             let losses = try ce.forward(logits: logits, labels: labels, context: context)
             let (w, value) = weightsFor(losses)
@@ -72,7 +74,6 @@ public final class Trainer {
             return value
         }
         let mine = group.shard(indices.count)
-        guard !mine.isEmpty else { throw CollectiveError.batchTooSmall(context: context, samples: indices.count, ranks: group.size) }
         shard.copy(rows: mine, of: x)
         net.shareBatchStatistics(group)
         defer { net.shareBatchStatistics(nil) }

@@ -32,16 +32,13 @@ public struct CollectiveTraffic: Sendable, Equatable {
     public init() {}
 }
 
-/// Errors of setting up the ranks or splitting work over them.
+/// Errors of setting up the ranks.
 public enum CollectiveError: Error, CustomStringConvertible {
     case unavailable(String)
-    case batchTooSmall(context: String, samples: Int, ranks: Int)
 
     public var description: String {
         switch self {
         case .unavailable(let r): return "launched by an MPI launcher, but MPI is unavailable: \(r)"
-        case .batchTooSmall(let c, let n, let r):
-            return "\(c): a batch of \(n) samples cannot be split over \(r) ranks (every rank needs at least one sample; use fewer ranks)"
         }
     }
 }

@@ -187,7 +187,9 @@ final class Runner {
             if s.runsOnEveryRank {
                 let scratch = fm.temporaryDirectory.path + "/abl-rank\(group.rank)-\(getpid())-\(s.name)"
                 try? fm.removeItem(atPath: scratch)
-                try fm.createDirectory(atPath: scratch, withIntermediateDirectories: true)
+                do { try fm.createDirectory(atPath: scratch, withIntermediateDirectories: true) } catch {
+                    throw StageError.failed(stage: s.name, reason: "cannot create the scratch folder \(scratch) of rank \(group.rank) (set TMPDIR to a writable folder)")
+                }
                 defer { try? fm.removeItem(atPath: scratch) }
                 do {
                     try s.run(StageContext(manifest: manifest, runFolder: runFolder, workFolder: scratch, quiet: true, group: group))
