@@ -133,4 +133,14 @@ public enum Collectives {
         if world.size == 1 { world.finish(); return SingleProcess() }
         return world
     }
+
+    /// The cores each rank on this machine should use: Slurm's CPUs per task when set, else
+    /// this machine's cores divided by the ranks the launcher placed on it (Open MPI's local
+    /// size), so that ranks sharing a machine do not oversubscribe it.
+    public static func coresPerRank() -> Int {
+        let env = ProcessInfo.processInfo.environment
+        if let c = env["SLURM_CPUS_PER_TASK"].flatMap(Int.init), c > 0 { return c }
+        let local = ["OMPI_COMM_WORLD_LOCAL_SIZE", "MPI_LOCALNRANKS", "SLURM_NTASKS_PER_NODE"].lazy.compactMap { env[$0].flatMap(Int.init) }.first ?? 1
+        return max(1, ProcessInfo.processInfo.activeProcessorCount / max(local, 1))
+    }
 }
