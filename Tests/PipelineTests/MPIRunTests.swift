@@ -56,6 +56,9 @@ final class MPIRunTests: XCTestCase {
             "output": .string(dir + "/" + out),
             "model": .object(["architecture": .string("small-cnn"), "batch_size": .number(8), "threads": .number(1)]),
             "isolate": .object(["epochs": .number(2), "ratio": .number(0.1)]),
+            // the joint objective: clean and isolated samples in one batch (Trainer.jointEpoch)
+            "unlearn": .object(["mode": .string("joint"), "objective": .string("complement"), "finetune_epochs": .number(2),
+                                "finetune_lr_drop": .number(0), "epochs": .number(0)]),
         ]), path)
         return path
     }
