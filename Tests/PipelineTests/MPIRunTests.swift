@@ -113,4 +113,42 @@ final class MPIRunTests: XCTestCase {
         XCTAssertTrue(r.err.contains("MPI is unavailable") && r.err.contains("/nonexistent/libmpi.so.40"), r.err)
         XCTAssertFalse(FileManager.default.fileExists(atPath: dir + "/run"), "refused before any stage")
     }
+
+    func testTwoRanksPoisonWithCLAndFCTheSameBytesAsOneProcess() throws {
+        let mpirun = try tools()
+        for kind in ["cl", "fc"] {
+            let dir = T.tempFolder(kind)
+            // 150 target-class images: two chunks of optimisation (128 and 22), one per rank
+            func manifest(_ out: String, checkpoint: String?) -> String {
+                var surrogate: [String: JSON] = ["architecture": .string("small-cnn"), "epochs": .number(1)]
+                if let checkpoint { surrogate["checkpoint"] = .string(checkpoint) }
+                let m = JSON.object(["name": .string(kind), "seed": .number(1), "output": .string(dir + "/" + out),
+                                     "dataset": T.idxSection(in: dir, train: 450, test: 30),
+                                     "attack": .object(["kind": .string(kind), "rate": .number(1), "steps": .number(2)]),
+                                     "surrogate": .object(surrogate),
+                                     "model": .object(["architecture": .string("small-cnn"), "batch_size": .number(8), "threads": .number(1)])])
+                T.writeManifest(m, dir + "/\(out).json")
+                return dir + "/\(out).json"
+            }
+            let trained = try run(abl, ["run", manifest("s", checkpoint: nil), "--stage", "surrogate"])
+            XCTAssertEqual(trained.code, 0, trained.err)
+            // one surrogate for both, so that the attack alone is compared
+            let model = dir + "/s/surrogate/model.safetensors"
+            let one = try run(abl, ["run", manifest("one", checkpoint: model), "--stage", "poison"])
+            XCTAssertEqual(one.code, 0, one.err)
+            let two = try run(mpirun, launch(2) + [abl, "run", manifest("two", checkpoint: model), "--stage", "poison"])
+            XCTAssertEqual(two.code, 0, two.err)
+            for file in ["train_images.npy", "triggered_test_images.npy"] {
+                let a = FileManager.default.contents(atPath: dir + "/one/poison/" + file)
+                XCTAssertNotNil(a)
+                XCTAssertEqual(FileManager.default.contents(atPath: dir + "/two/poison/" + file), a, "\(kind): \(file)")
+            }
+            let a = try JSON.parse(bytes: [UInt8](FileManager.default.contents(atPath: dir + "/one/poison/attack.json") ?? Data()))
+            let b = try JSON.parse(bytes: [UInt8](FileManager.default.contents(atPath: dir + "/two/poison/attack.json") ?? Data()))
+            XCTAssertEqual(a["poisoned"]?.intValue, 150, kind)
+            for (key, value) in a["details"]?.objectValue ?? [:] {
+                XCTAssertEqual(value.doubleValue ?? -1, b["details"]?[key]?.doubleValue ?? 1, accuracy: 1e-9, "\(kind): \(key)")
+            }
+        }
+    }
 }
