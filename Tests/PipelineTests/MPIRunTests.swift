@@ -114,6 +114,14 @@ final class MPIRunTests: XCTestCase {
         XCTAssertFalse(FileManager.default.fileExists(atPath: dir + "/run"), "refused before any stage")
     }
 
+    func testOnlyRunWorksOverSeveralRanks() throws {
+        guard FileManager.default.isExecutableFile(atPath: abl) else { throw XCTSkip("abl binary not found at \(abl)") }
+        let dir = T.tempFolder()
+        let r = try run(abl, ["status", manifest(dir, "run")], environment: ["OMPI_COMM_WORLD_SIZE": "2"], limit: 60)
+        XCTAssertEqual(r.code, 2, r.err)
+        XCTAssertTrue(r.err.contains("only `abl run` works over several MPI ranks"), r.err)
+    }
+
     func testTwoRanksPoisonWithCLAndFCTheSameBytesAsOneProcess() throws {
         let mpirun = try tools()
         for kind in ["cl", "fc"] {

@@ -124,6 +124,9 @@ public final class MPIWorld: Collective {
 }
 
 public enum Collectives {
+    /// How many processes the launcher started (1 without a launcher), read from its environment.
+    public static var launchedSize: Int { Int(abl_mpi_launched_size()) }
+
     /// The ranks this process was launched with: an `MPIWorld` when an MPI launcher started more
     /// than one process (Open MPI's mpirun, Slurm's srun), else a `SingleProcess`.
     /// `ABL_MPI_LIBRARY` names the Open MPI library when it is not `libmpi.so.40` on the loader's path.
