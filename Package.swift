@@ -37,8 +37,11 @@ let package = Package(
         // Vector kernels for instruction sets chosen at run time (AVX-512): each function carries
         // its own target attribute, so the target as a whole assumes nothing beyond x86-64.
         .target(name: "CKernels", cSettings: [.unsafeFlags(["-O3"])]),
+        // Open MPI, loaded with dlopen only when the process was started by mpirun or srun: a
+        // single-machine run needs no MPI installed (docs/SCALING.md).
+        .target(name: "CMPI", cSettings: [.unsafeFlags(["-O2"])], linkerSettings: [.linkedLibrary("dl")]),
 
-        .target(name: "ABLNet", dependencies: ["COpenBLAS", "CCrypto", "CKernels"], swiftSettings: fastSwift),
+        .target(name: "ABLNet", dependencies: ["COpenBLAS", "CCrypto", "CKernels", "CMPI"], swiftSettings: fastSwift),
         // The image dataset types (splits, poison bookkeeping) that the attacks and the defense share.
         .target(name: "Datasets", swiftSettings: fastSwift),
         .target(name: "PoisonForge",

@@ -2,13 +2,17 @@
 # Installs the Debian packages the project needs, when missing. Idempotent; quiet when all are present.
 # --with-browser also installs chromium, which the tests use to render the HTML report; when it
 # cannot be installed the script says so loudly and carries on (the rendering test then skips).
+# --with-mpi also installs Open MPI's mpirun and libmpi.so.40 (openmpi-bin): `mpirun -np N abl run`
+# and its tests need them; `abl` loads the library only when mpirun or srun starts it, and needs no
+# MPI header to build (so not libopenmpi-dev; docs/SCALING.md).
 set -euo pipefail
 packages=(libopenblas-dev libpng-dev libjpeg-dev zlib1g-dev libssl-dev pkg-config dataset-fashion-mnist)
 optional=()
 for arg in "$@"; do
   case "$arg" in
     --with-browser) optional+=(chromium) ;;
-    *) echo "usage: $0 [--with-browser]" >&2; exit 2 ;;
+    --with-mpi) packages+=(openmpi-bin) ;;
+    *) echo "usage: $0 [--with-browser] [--with-mpi]" >&2; exit 2 ;;
   esac
 done
 

@@ -1,15 +1,18 @@
 #!/usr/bin/env bash
 # The test suite: installs what is missing (chromium included, for the HTML report's browser
-# test), then builds and runs every test (small synthetic data) and each parser's fuzz target.
+# test, and Open MPI, for the `mpirun -np 2` tests), then builds and runs every test (small
+# synthetic data) and each parser's fuzz target.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash scripts/install-deps.sh --with-browser
+bash scripts/install-deps.sh --with-browser --with-mpi
 if command -v chromium >/dev/null 2>&1; then
   # chromium is here, so the browser test must run: a skip would hide a broken report page
   export ABL_REQUIRE_BROWSER=1
 else
   echo "WARNING: chromium is not installed; HTMLRenderingTests will be skipped" >&2
 fi
+# mpirun is installed above, so the `mpirun -np 2` tests must run, not skip
+export ABL_REQUIRE_MPI=1
 swift build --product abl   # the command-line tests run the binary itself
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT

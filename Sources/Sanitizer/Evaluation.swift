@@ -16,22 +16,25 @@ public struct ModelScores: Sendable, Equatable {
 }
 
 public enum Evaluation {
-    /// Predictions of `net` on a split (eval mode).
-    public static func predict(_ net: Network, _ s: DatasetSplit) throws -> [Int] {
-        try Evaluator.run(net, pixels: s.pixels, count: s.count, height: s.height, width: s.width, channels: s.channels).predictions
+    /// Predictions of `net` on a split (eval mode), each rank of `group` running a share.
+    public static func predict(_ net: Network, _ s: DatasetSplit, group: any Collective = SingleProcess()) throws -> [Int] {
+        try Evaluator.run(net, pixels: s.pixels, count: s.count, height: s.height, width: s.width, channels: s.channels, group: group).predictions
     }
 
     /// Per-sample cross-entropy losses of `net` on a split with its labels (eval mode, no augmentation).
-    public static func losses(_ net: Network, _ s: DatasetSplit, progress: ((Int, Int) -> Void)? = nil) throws -> [Float] {
+    public static func losses(_ net: Network, _ s: DatasetSplit, group: any Collective = SingleProcess(),
+                              progress: ((Int, Int) -> Void)? = nil) throws -> [Float] {
         try Evaluator.run(net, pixels: s.pixels, count: s.count, height: s.height, width: s.width, channels: s.channels,
-                          labels: s.labels, progress: progress).losses
+                          labels: s.labels, group: group, progress: progress).losses
     }
 
     /// CA and CA-nt on the clean test set, ASR and RA on the triggered test set (whose labels
     /// are the attack targets and whose `poison.originalLabels` are the true labels).
     /// `target` is the all-to-one target (nil for all-to-all: CA-nt is then CA).
-    public static func score(_ net: Network, test: DatasetSplit, triggered: DatasetSplit?, target: Int?) throws -> ModelScores {
-        score(testPredictions: try predict(net, test), test: test, triggeredPredictions: try triggered.map { try predict(net, $0) } ?? [],
+    public static func score(_ net: Network, test: DatasetSplit, triggered: DatasetSplit?, target: Int?,
+                             group: any Collective = SingleProcess()) throws -> ModelScores {
+        score(testPredictions: try predict(net, test, group: group), test: test,
+              triggeredPredictions: try triggered.map { try predict(net, $0, group: group) } ?? [],
               triggered: triggered, target: target)
     }
 

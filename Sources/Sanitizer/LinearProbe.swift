@@ -22,16 +22,19 @@ public enum LinearProbe {
         public init() {}
     }
 
-    /// Penultimate features (N x F, row-major) of every image of a split, in batches of 256.
-    public static func features(_ net: Network, _ split: DatasetSplit) throws -> (values: [Float], width: Int) {
+    /// Penultimate features (N x F, row-major) of every image of a split, in batches of 256;
+    /// over several ranks each runs a contiguous share of the batches, and the rows are gathered.
+    public static func features(_ net: Network, _ split: DatasetSplit, group: any Collective = SingleProcess()) throws -> (values: [Float], width: Int) {
         var out: [Float] = []
         var width = 0
-        for start in stride(from: 0, to: split.count, by: 256) {
+        let batches = group.shard((split.count + 255) / 256)
+        let first = min(batches.lowerBound * 256, split.count), last = min(batches.upperBound * 256, split.count)
+        for start in stride(from: first, to: last, by: 256) {
             let x = Tensor(shape: [0])
             var rng = SeededRNG(seed: 0) // unused: no augmentation
             split.pixels.withUnsafeBufferPointer { px in
                 Batcher.fill(x, pixels: px.baseAddress!, height: split.height, width: split.width, channels: split.channels,
-                             indices: (start..<min(start + 256, split.count)).map { $0 }[...], rng: &rng)
+                             indices: (start..<min(start + 256, last)).map { $0 }[...], rng: &rng)
             }
             _ = try net.forward(x, mode: .eval)
             guard let f = net.features, f.shape.count == 2 else {
@@ -40,7 +43,15 @@ public enum LinearProbe {
             width = f.shape[1]
             out.append(contentsOf: f.buffer)
         }
-        return (out, width)
+        guard group.isDistributed else { return (out, width) }
+        // a rank without a share learns the width from the others
+        var w = [Double(width), first < last ? 1 : 0]
+        group.sum(&w)
+        width = Int(w[0] / max(w[1], 1))
+        var all = [Float](repeating: 0, count: split.count * width)
+        all.replaceSubrange(first * width ..< last * width, with: out)
+        group.sum(&all)
+        return (all, width)
     }
 
     /// A head (F -> classes, zero-initialised) trained on `features` with `labels`; seeded shuffling.

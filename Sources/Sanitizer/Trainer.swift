@@ -32,10 +32,16 @@ public final class Trainer {
     let ce = CrossEntropy()
     var rng: SeededRNG
     let x = Tensor(shape: [0])
+    /// The ranks that train this model together; each step's global batch is split over them.
+    public let group: any Collective
+    /// This rank's shard of the batch, and the gradients packed for their sum over the ranks.
+    let shard = Tensor(shape: [0])
+    var gradientScratch: [Float] = []
 
-    public init(net: Network, settings: OptimiserSettings, seed: UInt64, stream: String) {
+    public init(net: Network, settings: OptimiserSettings, seed: UInt64, stream: String, group: any Collective = SingleProcess()) {
         self.net = net
         self.settings = settings
+        self.group = group
         sgd = SGD(parameters: net.parameters.map(\.1), lr: 0.1, momentum: settings.momentum, nesterov: settings.nesterov,
                   weightDecay: settings.weightDecay)
         rng = SeededRNG(seed: seed, stream: stream)
@@ -43,6 +49,11 @@ public final class Trainer {
 
     /// One optimisation step on the samples `indices` of `split` with per-sample weights from
     /// `weightsFor(losses)`; returns the logged objective value.
+    ///
+    /// Over several ranks, every rank fills the whole global batch (so the augmentation draws
+    /// the same random numbers as one process would), runs forward and backward on its shard,
+    /// and sees every sample's loss (gathered), so the weights, the logged value and the
+    /// divergence check are those of the global batch on every rank.
     @discardableResult
     func step(_ split: DatasetSplit, indices: ArraySlice<Int>, labels: [Int], augment: Augmentation, lr: Float, context: String,
               targets: [CrossEntropy.Target]? = nil, weightsFor: ([Float]) -> (weights: [Float], value: Float)) throws -> Float {
@@ -50,10 +61,34 @@ public final class Trainer {
             Batcher.fill(x, pixels: $0.baseAddress!, height: split.height, width: split.width, channels: split.channels,
                          indices: indices, aug: augment, rng: &rng)
         }
-        let logits = try net.forward(x, mode: .train)
-        let losses = try ce.forward(logits: logits, labels: labels, context: context)
+        // a batch with fewer samples than ranks (the last of an epoch, over many ranks) runs
+        // whole on every rank: the same step, computed redundantly, with nothing to exchange
+        guard group.isDistributed, indices.count >= group.size else {
+            let logits = try net.forward(x, mode: .train)
+            let losses = try ce.forward(logits: logits, labels: labels, context: context)
+            let (w, value) = weightsFor(losses)
+            try net.backward(targets.map { ce.backward(weights: w, targets: $0) } ?? ce.backward(weights: w))
+            sgd.lr = lr
+            sgd.step()
+            guard value.isFinite else { throw ABLNetError.nonFinite(context) }
+            return value
+        }
+        let mine = group.shard(indices.count)
+        shard.copy(rows: mine, of: x)
+        net.shareBatchStatistics(group)
+        defer { net.shareBatchStatistics(nil) }
+        let logits = try net.forward(shard, mode: .train)
+        // a non-finite loss on one rank is every rank's: it travels as NaN in the gathered losses
+        let local: [Float]
+        do { local = try ce.forward(logits: logits, labels: Array(labels[mine]), context: context) } catch ABLNetError.nonFinite {
+            local = [Float](repeating: .nan, count: mine.count)
+        }
+        let losses = group.gather(local, count: indices.count)
+        guard losses.allSatisfy(\.isFinite) else { throw ABLNetError.nonFinite(context) }
         let (w, value) = weightsFor(losses)
-        try net.backward(targets.map { ce.backward(weights: w, targets: $0) } ?? ce.backward(weights: w))
+        let wMine = Array(w[mine])
+        try net.backward(targets.map { ce.backward(weights: wMine, targets: Array($0[mine])) } ?? ce.backward(weights: wMine))
+        net.sumGradients(group, scratch: &gradientScratch)
         sgd.lr = lr
         sgd.step()
         guard value.isFinite else { throw ABLNetError.nonFinite(context) }
@@ -83,6 +118,7 @@ public final class Trainer {
             steps += 1
             if let after = afterStep, try !after(steps, nSteps) { break }
         }
+        net.broadcastState(group)
         return total / Double(max(steps, 1))
     }
 
@@ -130,6 +166,7 @@ public final class Trainer {
             }
             steps += 1
         }
+        net.broadcastState(group)
         return total / Double(max(steps, 1))
     }
 }

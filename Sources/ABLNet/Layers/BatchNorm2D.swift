@@ -31,6 +31,13 @@ public final class BatchNorm2D: Layer {
     private var mean: [Float]
     private var rstd: [Float]           // 1 / sqrt(var + eps) used by the last forward
     private var usedBatchStatistics = false
+    /// Per-channel sums of the last pass ((2C + 1): Σ, Σ of squares or products, count) and the
+    /// number of values per channel behind the batch statistics (over every rank).
+    private var sums: [Double]
+    private var batchCount = 0.0
+    /// The ranks that share each training batch: batch statistics and their gradients are then
+    /// summed over them (synchronised BatchNorm). nil: this process's batch alone.
+    public var collective: (any Collective)?
 
     public init(name: String, channels: Int, relu: Bool = false) {
         self.name = name
@@ -44,6 +51,7 @@ public final class BatchNorm2D: Layer {
         runningVar.buffer.update(repeating: 1)
         mean = Array(repeating: 0, count: channels)
         rstd = Array(repeating: 1, count: channels)
+        sums = Array(repeating: 0, count: 2 * channels + 1)
     }
 
     public func parameters(prefix: String) -> [(String, Parameter)] {
@@ -61,27 +69,43 @@ public final class BatchNorm2D: Layer {
         output.reshape(to: x.shape)
         let batchStats = mode == .train && !frozen
         usedBatchStatistics = batchStats
-        if batchStats && n * hw < 2 {
-            throw ABLNetError.invalidArgument("\(name): batch statistics need more than one value per channel (got \(x.shape))")
-        }
         let xp = UnsafeSendable(x.data), yp = UnsafeSendable(output.data)
+        if batchStats {
+            // Σx and Σx² per channel over (N, H, W), and the count, summed over every rank
+            // when the batch is sharded: the statistics are those of the global batch.
+            let C = channels
+            sums.withUnsafeMutableBufferPointer { sp in
+                let st = UnsafeSendable(sp.baseAddress!)
+                Engine.parallelRanges(C) { _, range in
+                    for c in range {
+                        var s = 0.0, q = 0.0
+                        for i in 0..<n {
+                            let (a, b) = sumAndSquares(xp.value + i * chw + c * hw, hw)
+                            s += a; q += b
+                        }
+                        st.value[c] = s; st.value[C + c] = q
+                    }
+                }
+                st.value[2 * C] = Double(n * hw)
+                if let group = collective, group.isDistributed { group.sum(sp) }
+            }
+            batchCount = sums[2 * C]
+            if batchCount < 2 {
+                throw ABLNetError.invalidArgument("\(name): batch statistics need more than one value per channel (got \(x.shape))")
+            }
+        }
         let meanP = UnsafeSendable(mean.withUnsafeMutableBufferPointer { $0.baseAddress! })
         let rstdP = UnsafeSendable(rstd.withUnsafeMutableBufferPointer { $0.baseAddress! })
+        let st = UnsafeSendable(UnsafePointer(sums.withUnsafeMutableBufferPointer { $0.baseAddress! }))
         let gp = UnsafeSendable(weight.value.data), bp = UnsafeSendable(bias.value.data)
         let rm = UnsafeSendable(runningMean.data), rv = UnsafeSendable(runningVar.data)
-        let (eps, momentum, relu) = (eps, momentum, relu)
+        let (eps, momentum, relu, count, C) = (eps, momentum, relu, batchCount, channels)
         Engine.parallelRanges(channels) { _, range in
             for c in range {
                 var m: Float, r: Float
                 if batchStats {
-                    var s = 0.0, q = 0.0
-                    for i in 0..<n {
-                        let (a, b) = sumAndSquares(xp.value + i * chw + c * hw, hw)
-                        s += a; q += b
-                    }
-                    let count = Double(n * hw)
-                    let mu = s / count
-                    let varBiased = max(q / count - mu * mu, 0)
+                    let mu = st.value[c] / count
+                    let varBiased = max(st.value[C + c] / count - mu * mu, 0)
                     m = Float(mu)
                     r = Float(1 / (varBiased + Double(eps)).squareRoot())
                     rm.value[c] = (1 - momentum) * rm.value[c] + momentum * m
@@ -118,27 +142,42 @@ public final class BatchNorm2D: Layer {
         let rstdP = UnsafeSendable(rstd.withUnsafeMutableBufferPointer { $0.baseAddress! })
         let gp = UnsafeSendable(weight.value.data)
         let dg = UnsafeSendable(weight.grad.data), db = UnsafeSendable(bias.grad.data)
-        let batchStats = usedBatchStatistics
+        let batchStats = usedBatchStatistics, C = channels
         // With the fused ReLU, the gradient that reaches the normalisation is dy where y > 0 and
         // 0 elsewhere (`gate`); it is applied on the fly in both passes, never stored.
         let yp = UnsafeSendable(UnsafePointer(output.data)), relu = relu
+        // sums of dy and of dy * x per channel; dy * xhat follows from them. dgamma and dbeta
+        // are this rank's share (the gradient sum over ranks adds the shares); dx needs the
+        // global batch's sums, since every sample moved the statistics.
+        sums.withUnsafeMutableBufferPointer { sp in
+            let st = UnsafeSendable(sp.baseAddress!)
+            Engine.parallelRanges(C) { _, range in
+                for c in range {
+                    let m = meanP.value[c], r = rstdP.value[c]
+                    var sdy = 0.0, sdyx = 0.0
+                    for i in 0..<n {
+                        let o = i * chw + c * hw
+                        let (a, b) = relu ? gatedSumAndDot(dyp.value + o, yp.value + o, xp.value + o, hw)
+                                          : sumAndDot(dyp.value + o, xp.value + o, hw)
+                        sdy += a; sdyx += b
+                    }
+                    db.value[c] = Float(sdy)
+                    dg.value[c] = Float((sdyx - Double(m) * sdy)) * r   // Σ dy * xhat
+                    st.value[c] = sdy; st.value[C + c] = sdyx
+                }
+            }
+            if batchStats, let group = collective, group.isDistributed {
+                group.sum(UnsafeMutableBufferPointer(rebasing: sp[0..<(2 * C)]))
+            }
+        }
+        let st = UnsafeSendable(UnsafePointer(sums.withUnsafeMutableBufferPointer { $0.baseAddress! }))
+        let count = Float(batchCount)
         Engine.parallelRanges(channels) { _, range in
             for c in range {
                 let m = meanP.value[c], r = rstdP.value[c], g = gp.value[c]
-                // sums of dy and of dy * x over the channel; dy * xhat follows from them.
-                var sdy = 0.0, sdyx = 0.0
-                for i in 0..<n {
-                    let o = i * chw + c * hw
-                    let (a, b) = relu ? gatedSumAndDot(dyp.value + o, yp.value + o, xp.value + o, hw)
-                                      : sumAndDot(dyp.value + o, xp.value + o, hw)
-                    sdy += a; sdyx += b
-                }
-                let sdyXhat = Float((sdyx - Double(m) * sdy)) * r   // Σ dy * xhat
-                db.value[c] = Float(sdy)
-                dg.value[c] = sdyXhat
                 if batchStats {
-                    // dx = gamma * rstd / M * (M * dy - Σdy - xhat * Σ(dy * xhat)), M = N*H*W
-                    let count = Float(n * hw)
+                    // dx = gamma * rstd / M * (M * dy - Σdy - xhat * Σ(dy * xhat)), M = N*H*W over every rank
+                    let sdy = st.value[c], sdyXhat = Float((st.value[C + c] - Double(m) * sdy)) * r
                     let a = g * r, meanDy = Float(sdy) / count, k = sdyXhat / count
                     for i in 0..<n {
                         let o = i * chw + c * hw

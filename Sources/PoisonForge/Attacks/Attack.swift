@@ -50,11 +50,16 @@ public struct AttackContext {
     public var surrogate: Network?
     /// Progress messages.
     public var log: (String) -> Void
+    /// The ranks of a data-parallel run: attacks that optimise each image (CL, FC) split the
+    /// images over them (`ChunkShare`); the others run whole on every rank.
+    public var group: any Collective
 
-    public init(classCount: Int, seed: UInt64, surrogate: Network? = nil, log: @escaping (String) -> Void = { _ in }) {
+    public init(classCount: Int, seed: UInt64, surrogate: Network? = nil, group: any Collective = SingleProcess(),
+                log: @escaping (String) -> Void = { _ in }) {
         self.classCount = classCount
         self.seed = seed
         self.surrogate = surrogate
+        self.group = group
         self.log = log
     }
 

@@ -44,9 +44,12 @@ public struct FeatureCollision: Attack {
         let size = train.sampleSize, budget = budgetLevels
         var before = 0.0, after = 0.0
         context.log("FC: colliding \(chosen.count) target-class images with patched source images (eps \(budget)/255, \(steps) steps)")
-        for start in stride(from: 0, to: chosen.count, by: 128) {
-            let idx = Array(chosen[start..<min(start + 128, chosen.count)])
-            var src = train.subset(idx.map { _ in sources[rng.int(below: sources.count)] })
+        let share = ChunkShare(chosen, chunk: 128, group: context.group)
+        for (c, idx) in share.chunks.enumerated() {
+            // every rank draws every chunk's sources, so the draws match one process's
+            let drawn = idx.map { _ in sources[rng.int(below: sources.count)] }
+            guard share.owns(c) else { continue }
+            var src = train.subset(drawn)
             let n = src.count, ss = src.sampleSize
             src.pixels.withUnsafeMutableBufferPointer { px in
                 for k in 0..<n { patch.applyTrigger(px.baseAddress! + k * ss, height: src.height, width: src.width, channels: src.channels, index: k) }
@@ -78,6 +81,9 @@ public struct FeatureCollision: Attack {
                 }
             }
         }
+        share.gather(&out.pixels, rowSize: size)
+        let distance = share.total([before, after])
+        (before, after) = (distance[0], distance[1])
         markPoisoned(&out, chosen, classCount: context.classCount)
         return PoisonedData(train: out, triggeredTest: stampTriggered(test, classCount: context.classCount, trigger: patch.applyTrigger), details: [
             "feature_distance_before": .number(before / Double(max(1, chosen.count))),

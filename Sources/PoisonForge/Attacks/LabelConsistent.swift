@@ -52,8 +52,8 @@ public struct LabelConsistent: Attack {
         let size = train.sampleSize, budget = budgetLevels
         var hardBefore = 0, hardAfter = 0
         context.log("CL: PGD (eps \(budget)/255, \(steps) steps) on \(chosen.count) target-class images")
-        for start in stride(from: 0, to: chosen.count, by: 128) {
-            let idx = Array(chosen[start..<min(start + 128, chosen.count)])
+        let share = ChunkShare(chosen, chunk: 128, group: context.group)
+        for (c, idx) in share.chunks.enumerated() where share.owns(c) {
             let x0 = SurrogateOps.tensor(train, idx), x = x0.copy()
             let labels = idx.map { train.labels[$0] }
             hardBefore += zip(try SurrogateOps.predict(net, x0), labels).filter { $0 != $1 }.count
@@ -74,6 +74,9 @@ public struct LabelConsistent: Attack {
                 }
             }
         }
+        share.gather(&out.pixels, rowSize: size)
+        let hard = share.total([Double(hardBefore), Double(hardAfter)])
+        (hardBefore, hardAfter) = (Int(hard[0]), Int(hard[1]))
         markPoisoned(&out, chosen, classCount: context.classCount)
         return PoisonedData(train: out, triggeredTest: stampTriggered(test, classCount: context.classCount, trigger: applyCorners), details: [
             "surrogate_misclassified_before": .number(Double(hardBefore) / Double(max(1, chosen.count))),

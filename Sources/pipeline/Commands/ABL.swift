@@ -18,6 +18,11 @@ struct ABL: ParsableCommand {
     static func main() {
         // before anything else: OpenBLAS reads its core type only when it is loaded
         BLAS.reexecWithPreferredCoreIfNeeded()
+        // only `run` splits its work over ranks; any other command would run N times over the same files
+        if Collectives.launchedSize > 1, CommandLine.arguments.dropFirst().first != "run" {
+            Console.error("error: only `abl run` works over several MPI ranks; start `abl \(CommandLine.arguments.dropFirst().first ?? "")` without mpirun or srun")
+            Foundation.exit(2)
+        }
         main(nil)
     }
 }

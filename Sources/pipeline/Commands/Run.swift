@@ -18,16 +18,30 @@ struct Run: ParsableCommand {
 
     func run() throws {
         let t0 = Date()
+        let group: any Collective
+        do { group = try Collectives.fromEnvironment() } catch { throw fail(error) }
         do {
-            let m = try Manifest.load(manifest)
+            var m = try Manifest.load(manifest)
+            m.ranks = group.size
             Engine.configure(workers: m.engineWorkers)
-            let runner = Runner(manifest: m)
+            if group.isRoot && group.isDistributed {
+                Console.error("\(group.size) ranks (MPI), \(m.engineWorkers) engine worker\(m.engineWorkers == 1 ? "" : "s") each")
+            }
+            let runner = Runner(manifest: m, quiet: !group.isRoot, group: group)
             try runner.run(target: stage, force: force)
-            Console.error("run \(m.name): done in \(Progress.time(Date().timeIntervalSince(t0))), outputs in \(m.runFolder)")
-        } catch let e as ManifestError {
-            throw fail(e, code: 2)
+            if group.isRoot {
+                Console.error("run \(m.name): done in \(Progress.time(Date().timeIntervalSince(t0))), outputs in \(m.runFolder)")
+                if group.isDistributed {
+                    let t = group.traffic
+                    Console.error(String(format: "rank 0 summed %d buffers, %.1f MB in all", t.calls, Double(t.bytes) / 1e6))
+                }
+            }
+            group.finish()
         } catch {
-            throw fail(error)
+            guard group.isDistributed else { throw fail(error, code: error is ManifestError ? 2 : 1) }
+            // the other ranks are waiting in a collective call: end them all, after saying why
+            Console.error("error (rank \(group.rank) of \(group.size)): \(error)")
+            group.abort(code: error is ManifestError ? 2 : 1)
         }
     }
 }

@@ -31,8 +31,12 @@ struct Manifest {
 
     var name: String { config.name }
     var seed: UInt64 { config.seed }
-    /// The engine's worker count: `model.threads`, or every core of this machine.
-    var engineWorkers: Int { config.model.threads ?? ProcessInfo.processInfo.activeProcessorCount }
+    /// The engine's worker count: `model.threads`, or every core of this machine (shared among
+    /// the ranks on it when several run together).
+    var engineWorkers: Int { config.model.threads ?? (ranks > 1 ? Collectives.coresPerRank() : ProcessInfo.processInfo.activeProcessorCount) }
+    /// How many ranks run it together (`mpirun -np N`); set by the command from the launch, not
+    /// read from the file.
+    var ranks = 1
     /// The run folder.
     var runFolder: String { config.output ?? "runs/\(name)" }
     /// A section of the resolved manifest (an empty object when absent).

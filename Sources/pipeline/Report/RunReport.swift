@@ -44,16 +44,19 @@ struct RunReport: Codable, Sendable {
         var cpu: String
         var cpuFeatures: [String]
         var engineWorkers: Int
+        /// How many processes (MPI ranks) trained the models together; absent in reports
+        /// written before the field existed.
+        var ranks: Int? = nil
         enum CodingKeys: String, CodingKey {
             case abl, commit, swift, openblas, cpu, localChanges = "local_changes", openblasCore = "openblas_core"
-            case cpuFeatures = "cpu_features", engineWorkers = "engine_workers"
+            case cpuFeatures = "cpu_features", engineWorkers = "engine_workers", ranks
         }
 
-        /// This binary on this machine.
-        static var current: Versions {
+        /// This binary on this machine, run as `ranks` processes.
+        static func current(ranks: Int) -> Versions {
             Versions(abl: ToolVersion.number, commit: ToolVersion.commit, localChanges: ToolVersion.modified, swift: ToolVersion.swift,
                      openblas: BLAS.config, openblasCore: BLAS.coreName, cpu: CPUFeatures.model, cpuFeatures: CPUFeatures.names,
-                     engineWorkers: Engine.workers)
+                     engineWorkers: Engine.workers, ranks: ranks)
         }
     }
 

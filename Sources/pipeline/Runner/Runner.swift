@@ -7,17 +7,26 @@ import Foundation
 /// their recorded digests and whose cache key equals the one computed now from the manifest's
 /// parameters, the output digests of its upstream stages, the digests of the outside files it
 /// reads and its format version. Anything else is stale or never run, and is never trusted.
+///
+/// Over several ranks (`mpirun -np N abl run`), rank 0 alone decides which stage runs, holds
+/// the lock and writes every output and record, exactly as one process would; it tells the
+/// other ranks each decision, they run the stages that train with it (`runsOnEveryRank`) into a
+/// scratch folder of their own that is then deleted, and every rank waits at a barrier until
+/// rank 0 has renamed the stage into place before going on. The run folder must be on a file
+/// system every rank reads.
 final class Runner {
     let manifest: Manifest
     let stages: [any Stage]
     let quiet: Bool
+    let group: any Collective
     /// Digests of outside files, computed once per process.
     private var fileDigests: [String: String] = [:]
 
-    init(manifest: Manifest, stages: [any Stage]? = nil, quiet: Bool = false) {
+    init(manifest: Manifest, stages: [any Stage]? = nil, quiet: Bool = false, group: any Collective = SingleProcess()) {
         self.manifest = manifest
         self.stages = stages ?? StageGraph.stages(for: manifest)
         self.quiet = quiet
+        self.group = group
     }
 
     var runFolder: String { manifest.runFolder }
@@ -124,6 +133,7 @@ final class Runner {
         if let t = target, !stages.contains(where: { $0.name == t }) {
             throw StageError.unknownStage(t, known: stages.map(\.name))
         }
+        guard group.isRoot else { try followRoot(); return [] }
         try ownFolder.prepare()
         let lock = try RunLock(folder: runFolder)
         defer { lock.release() }
@@ -135,9 +145,10 @@ final class Runner {
         for s in stages {
             let t0 = Date()
             let st = try state(of: s, states: states)
-            guard wanted.contains(s.name) else { states[s.name] = st; continue }
+            guard wanted.contains(s.name) else { states[s.name] = st; tellRanks(run: false); continue }
             let forced = force && (target == nil || target == s.name)
             if st.0.isFresh && !forced {
+                tellRanks(run: false)
                 states[s.name] = st
                 summaries.append(Summary(stage: s.name, ran: false, reason: "fresh", seconds: Date().timeIntervalSince(t0)))
                 if !quiet { Console.error(summaries.last!.description) }
@@ -148,12 +159,48 @@ final class Runner {
             guard let inputs = try currentInputs(s, states: states) else {
                 throw StageError.failed(stage: s.name, reason: "an upstream stage is not fresh")
             }
+            tellRanks(run: true)
             let record = try execute(s, inputs: inputs)
+            group.barrier()   // the stage's folder is in place: the other ranks may read it
             states[s.name] = (.fresh, record)
             summaries.append(Summary(stage: s.name, ran: true, reason: reason, seconds: Date().timeIntervalSince(t0)))
             if !quiet { Console.error(summaries.last!.description) }
         }
         return summaries
+    }
+
+    /// Rank 0 tells the other ranks whether the next stage runs (one byte each, every stage in order).
+    private func tellRanks(run: Bool) {
+        guard group.isDistributed else { return }
+        var flag: UInt8 = run ? 1 : 0
+        withUnsafeMutableBytes(of: &flag) { group.broadcast($0) }
+    }
+
+    /// A rank other than 0: for every stage, rank 0's decision; a stage that runs on every rank
+    /// runs here into a scratch folder (its training steps pair with rank 0's), deleted after.
+    private func followRoot() throws {
+        let fm = FileManager.default
+        for s in stages {
+            var flag: UInt8 = 0
+            withUnsafeMutableBytes(of: &flag) { group.broadcast($0) }
+            guard flag == 1 else { continue }
+            if s.runsOnEveryRank {
+                let scratch = fm.temporaryDirectory.path + "/abl-rank\(group.rank)-\(getpid())-\(s.name)"
+                try? fm.removeItem(atPath: scratch)
+                do { try fm.createDirectory(atPath: scratch, withIntermediateDirectories: true) } catch {
+                    throw StageError.failed(stage: s.name, reason: "cannot create the scratch folder \(scratch) of rank \(group.rank) (set TMPDIR to a writable folder)")
+                }
+                defer { try? fm.removeItem(atPath: scratch) }
+                do {
+                    try s.run(StageContext(manifest: manifest, runFolder: runFolder, workFolder: scratch, quiet: true, group: group))
+                } catch let e as StageError {
+                    throw e
+                } catch {
+                    throw StageError.failed(stage: s.name, reason: "\(error)")
+                }
+            }
+            group.barrier()
+        }
     }
 
     /// A stage and every stage it needs, transitively.
@@ -176,7 +223,7 @@ final class Runner {
         try fm.createDirectory(atPath: work, withIntermediateDirectories: true)
         let started = Date()
         do {
-            try s.run(StageContext(manifest: manifest, runFolder: runFolder, workFolder: work, quiet: quiet))
+            try s.run(StageContext(manifest: manifest, runFolder: runFolder, workFolder: work, quiet: quiet, group: group))
             for out in s.declaredOutputs(manifest) where !fm.fileExists(atPath: work + "/" + out) {
                 throw StageError.missingOutput(stage: s.name, file: out)
             }

@@ -13,6 +13,7 @@ struct BaselineStage: Stage {
     var upstream: [String] { onClean ? ["ingest", "poison"] : origin.stages }
     /// 2: wall times in the volatile timing.json.
     let formatVersion = 2
+    let runsOnEveryRank = true
 
     func parameters(_ m: Manifest) -> JSON {
         var b = m.section("baseline").objectValue ?? [:]
@@ -30,7 +31,7 @@ struct BaselineStage: Stage {
         let data = try TrainingData.load(ctx, origin)
         let train = onClean ? try DatasetStore.read(from: ctx.upstreamFolder("ingest")).train : data.dataset.train
         let net = try TrainingSupport.network(m, data.dataset, stream: name)
-        let trainer = Trainer(net: net, settings: TrainingSupport.settings(m), seed: m.seed, stream: name)
+        let trainer = Trainer(net: net, settings: TrainingSupport.settings(m), seed: m.seed, stream: name, group: ctx.group)
         let epochs = s.epochs, base = Float(s.lr), drop = s.lrDrop
         let aug = TrainingSupport.augmentation(s.augment)
         var loop = TrainingLoop(ctx)
@@ -38,10 +39,10 @@ struct BaselineStage: Stage {
                      train: { e, lr, progress in
                          try trainer.epoch(train, EpochPlan(objective: .crossEntropy, lr: lr, augment: aug, name: "\(name) epoch \(e)")) { done, _ in progress(done); return true }
                      },
-                     score: { TrainingLoop.Score(try data.score(net)) },
+                     score: { TrainingLoop.Score(try data.score(net, group: ctx.group)) },
                      log: { e, loss, s in String(format: "%@ epoch %d: loss %.4f, ", name, e, loss) + s.text })
         try SafeTensors.save(net, to: ctx.workFolder + "/model.safetensors", metadata: ["stage": name])
         try loop.writeTiming()
-        try TrainingSupport.writeMetrics(ctx, TrainingMetrics(curve: loop.curve, final: Scores(try data.score(net))))
+        try TrainingSupport.writeMetrics(ctx, TrainingMetrics(curve: loop.curve, final: Scores(try data.score(net, group: ctx.group))))
     }
 }

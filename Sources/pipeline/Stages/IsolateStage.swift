@@ -18,6 +18,7 @@ struct IsolateStage: Stage {
     /// the clean test set, and its penultimate features of both sets) and the detection verdict
     /// (`isolate.detection`).
     let formatVersion = 6
+    let runsOnEveryRank = true
     /// Below this ratio of the target's statistic to the runner-up's, the log and report.md call
     /// the inferred target a close call (full-scale Blend: 1.14, a right call; docs/RESULTS.md).
     static let closeCall = 1.25
@@ -39,10 +40,10 @@ struct IsolateStage: Stage {
         let train = data.dataset.train
         let net = try TrainingSupport.network(m, data.dataset, stream: name)
         let loop = try trainWithLGA(ctx, net, data)
-        let losses = try Evaluation.losses(net, train)
+        let losses = try Evaluation.losses(net, train, group: ctx.group)
         if losses.contains(where: { !$0.isFinite }) { throw TrainingError.diverged(epoch: "\(name) epoch \(s.epochs)") }
-        let testLosses = try Evaluation.losses(net, data.dataset.test)
-        let features = try IsolateStage.features(net, data.dataset)
+        let testLosses = try Evaluation.losses(net, data.dataset.test, group: ctx.group)
+        let features = try IsolateStage.features(net, data.dataset, group: ctx.group)
         if s.detection != .off, m.config.attack == nil, m.config.dataset.testFromTrainingData {
             ctx.log("warning: the test set was carved from the training files (dataset.test_ratio), so it holds any poison too and the detection verdict has no clean reference; set isolate.detection to off, or give a trusted test set (docs/SANITIZE.md)")
         }
@@ -63,13 +64,13 @@ struct IsolateStage: Stage {
         try NPY.write(int64: sel.indices, to: ctx.workFolder + "/isolated.npy")
         try OutputFile.write(record, to: ctx.workFolder + "/isolation.json")
         try loop.writeTiming()
-        try TrainingSupport.writeMetrics(ctx, TrainingMetrics(curve: loop.curve, final: Scores(try data.score(net))))
+        try TrainingSupport.writeMetrics(ctx, TrainingMetrics(curve: loop.curve, final: Scores(try data.score(net, group: ctx.group))))
     }
 
     /// Trains `net` from scratch with local gradient ascent for `isolate.epochs` epochs.
     func trainWithLGA(_ ctx: StageContext, _ net: Network, _ data: TrainingData) throws -> TrainingLoop {
         let m = ctx.manifest, s = m.config.isolate, train = data.dataset.train
-        let trainer = Trainer(net: net, settings: TrainingSupport.settings(m), seed: m.seed, stream: name)
+        let trainer = Trainer(net: net, settings: TrainingSupport.settings(m), seed: m.seed, stream: name, group: ctx.group)
         let objective = Objective.lga(gamma: Float(s.gamma), granularity: s.granularity)
         let aug = TrainingSupport.augmentation(s.augment), lr = Float(s.lr)
         var loop = TrainingLoop(ctx)
@@ -78,7 +79,7 @@ struct IsolateStage: Stage {
                          try trainer.epoch(train, EpochPlan(objective: objective, lr: lr, augment: aug, order: s.shuffle ? .shuffled : .fixed,
                                                             name: "\(name) epoch \(e)")) { done, _ in progress(done); return true }
                      },
-                     score: { TrainingLoop.Score(try data.score(net)) },
+                     score: { TrainingLoop.Score(try data.score(net, group: ctx.group)) },
                      log: { e, loss, s in String(format: "isolate epoch %d: LGA loss %.4f, ", e, loss) + s.text })
         return loop
     }

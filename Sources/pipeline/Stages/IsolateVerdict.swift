@@ -5,8 +5,8 @@ import Sanitizer
 
 extension IsolateStage {
     /// The isolation model's penultimate features of the training and the test set.
-    static func features(_ net: Network, _ ds: Dataset) throws -> Detection.Features {
-        let train = try LinearProbe.features(net, ds.train), test = try LinearProbe.features(net, ds.test)
+    static func features(_ net: Network, _ ds: Dataset, group: any Collective = SingleProcess()) throws -> Detection.Features {
+        let train = try LinearProbe.features(net, ds.train, group: group), test = try LinearProbe.features(net, ds.test, group: group)
         return Detection.Features(train: train.values, test: test.values, width: train.width)
     }
 

@@ -13,6 +13,8 @@ struct PoisonStage: Stage {
     let withSurrogate: Bool
     var upstream: [String] { withSurrogate ? ["ingest", "surrogate"] : ["ingest"] }
     let formatVersion = 1
+    /// The attacks that optimise against the surrogate split their images over the ranks.
+    var runsOnEveryRank: Bool { withSurrogate }
 
     func parameters(_ m: Manifest) -> JSON { TrainingSupport.keyed(["attack": m.section("attack"), "seed": m.resolved["seed"]!], m) }
     func externalInputs(_ m: Manifest) -> [String] {
@@ -38,7 +40,7 @@ struct PoisonStage: Stage {
         guard attack.target < clean.classNames.count else {
             throw StageError.failed(stage: name, reason: "attack.target \(attack.target) is not a class (the dataset has \(clean.classNames.count))")
         }
-        var context = AttackContext(classCount: clean.classNames.count, seed: m.seed, log: { ctx.log($0) })
+        var context = AttackContext(classCount: clean.classNames.count, seed: m.seed, group: ctx.group, log: { ctx.log($0) })
         if attack.needsSurrogate {
             let net = SurrogateStage.network(m, channels: clean.train.channels, classes: clean.classNames.count)
             try SafeTensors.load(into: net, from: ctx.upstreamFolder("surrogate") + "/model.safetensors")

@@ -8,8 +8,10 @@ struct StageContext {
     let runFolder: String
     /// The temporary folder the stage writes every output into; renamed into place on success.
     let workFolder: String
-    /// Suppress progress output (tests).
+    /// Suppress progress output (tests, and every rank but rank 0).
     let quiet: Bool
+    /// The ranks that train together (`mpirun -np N abl run`); one process otherwise.
+    var group: any Collective = SingleProcess()
 
     /// The (fresh) folder of an upstream stage.
     func upstreamFolder(_ stage: String) -> String { runFolder + "/" + stage }
@@ -41,11 +43,15 @@ protocol Stage {
     func volatileOutputs(_ manifest: Manifest) -> [String]
     /// Does the work, writing into `context.workFolder`.
     func run(_ context: StageContext) throws
+    /// Whether every rank runs this stage (its training and evaluation are split over the
+    /// ranks); otherwise rank 0 runs it alone while the others wait.
+    var runsOnEveryRank: Bool { get }
 }
 
 /// Errors of running stages.
 extension Stage {
     func volatileOutputs(_ manifest: Manifest) -> [String] { [] }
+    var runsOnEveryRank: Bool { false }
 }
 
 enum StageError: Error, CustomStringConvertible {

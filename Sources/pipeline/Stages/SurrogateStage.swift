@@ -10,6 +10,7 @@ struct SurrogateStage: Stage {
     let name = "surrogate"
     let upstream = ["ingest"]
     let formatVersion = 1
+    let runsOnEveryRank = true
 
     func parameters(_ m: Manifest) -> JSON {
         var model = m.section("model").objectValue ?? [:]
@@ -41,14 +42,14 @@ struct SurrogateStage: Stage {
             do { try SafeTensors.load(into: net, from: path) } catch {
                 throw StageError.failed(stage: name, reason: "surrogate.checkpoint: \(error)")
             }
-            let ca = Metrics.cleanAccuracy(predictions: try Evaluation.predict(net, clean.test), labels: clean.test.labels)
+            let ca = Metrics.cleanAccuracy(predictions: try Evaluation.predict(net, clean.test, group: ctx.group), labels: clean.test.labels)
             ctx.log(String(format: "surrogate from %@: CA %.2f%%", path, ca * 100))
             try SafeTensors.save(net, to: ctx.workFolder + "/model.safetensors", metadata: ["stage": name, "source": path])
             try TrainingSupport.writeTiming(ctx, [])
             try TrainingSupport.writeMetrics(ctx, SurrogateMetrics(curve: [], final: .init(ca: TrainingSupport.round4(ca)), checkpoint: path))
             return
         }
-        let trainer = Trainer(net: net, settings: TrainingSupport.settings(m), seed: m.seed, stream: name)
+        let trainer = Trainer(net: net, settings: TrainingSupport.settings(m), seed: m.seed, stream: name, group: ctx.group)
         let epochs = s.epochs, base = Float(s.lr), drop = s.lrDrop
         let aug = TrainingSupport.augmentation(s.augment)
         var ca = 0.0
@@ -60,7 +61,7 @@ struct SurrogateStage: Stage {
                          }
                      },
                      score: {
-                         ca = Metrics.cleanAccuracy(predictions: try Evaluation.predict(net, clean.test), labels: clean.test.labels)
+                         ca = Metrics.cleanAccuracy(predictions: try Evaluation.predict(net, clean.test, group: ctx.group), labels: clean.test.labels)
                          return TrainingLoop.Score(ca: ca, asr: nil)
                      },
                      log: { e, loss, s in String(format: "surrogate epoch %d: loss %.4f, CA %.2f%%", e, loss, s.ca * 100) })

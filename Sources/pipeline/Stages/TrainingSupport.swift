@@ -57,8 +57,8 @@ struct TrainingData {
         }
     }
 
-    func score(_ net: Network) throws -> ModelScores {
-        try Evaluation.score(net, test: dataset.test, triggered: triggered, target: target)
+    func score(_ net: Network, group: any Collective) throws -> ModelScores {
+        try Evaluation.score(net, test: dataset.test, triggered: triggered, target: target, group: group)
     }
 }
 
@@ -66,10 +66,12 @@ enum TrainingSupport {
     /// The parameters of a stage that runs the engine, with every engine setting that changes
     /// the bits: `Engine.numericsVersion` when it is above 1 (absent means 1, so the keys of runs
     /// cached before the field existed still hold), and the worker count (the order of the
-    /// engine's reductions) as `engine_workers` unless the parameters hold `model.threads`.
+    /// engine's reductions) as `engine_workers` unless the parameters hold `model.threads`, and
+    /// the rank count (`ranks`, which splits every batch's sums) when above 1.
     static func keyed(_ parameters: [String: JSON], _ m: Manifest) -> JSON {
         var p = parameters
         if Engine.numericsVersion > 1 { p["numerics"] = .number(Double(Engine.numericsVersion)) }
+        if m.ranks > 1 { p["ranks"] = .number(Double(m.ranks)) }
         if p["model"]?["threads"] == nil { p["engine_workers"] = .number(Double(m.engineWorkers)) }
         return .object(p)
     }

@@ -15,6 +15,7 @@ struct UnlearnStage: Stage {
     var upstream: [String] { origin.stages + ["isolate"] }
     /// 2: wall times in the volatile timing.json.
     let formatVersion = 2 // the objective parameter enters the key through the parameters
+    let runsOnEveryRank = true
 
     func parameters(_ m: Manifest) -> JSON { TrainingSupport.keyed(["model": m.section("model"), "unlearn": m.section("unlearn"), "seed": m.resolved["seed"]!], m) }
     func externalInputs(_ m: Manifest) -> [String] { [] }
@@ -30,9 +31,9 @@ struct UnlearnStage: Stage {
         let isolated = try NPY.read(ctx.upstreamFolder("isolate") + "/isolated.npy").int64
         let isoSet = Set(isolated)
         let rest = (0..<train.count).filter { !isoSet.contains($0) }
-        let trainer = Trainer(net: net, settings: TrainingSupport.settings(m), seed: m.seed, stream: name)
+        let trainer = Trainer(net: net, settings: TrainingSupport.settings(m), seed: m.seed, stream: name, group: ctx.group)
         let isoSplit = train.subset(isolated)
-        let isolatedAccuracy = { Metrics.cleanAccuracy(predictions: try Evaluation.predict(net, isoSplit), labels: isoSplit.labels) }
+        let isolatedAccuracy = { Metrics.cleanAccuracy(predictions: try Evaluation.predict(net, isoSplit, group: ctx.group), labels: isoSplit.labels) }
         var loop = TrainingLoop(ctx)
         // nothing isolated (a "no backdoor" verdict): the stage fine-tunes an ordinary model
         if isolated.isEmpty { ctx.log("nothing was isolated: fine-tuning on the whole training set, without unlearning") }
@@ -40,7 +41,7 @@ struct UnlearnStage: Stage {
         let stoppedAt = isolated.isEmpty ? nil : try ascend(&loop, trainer, data, isolated: isolated, isolatedAccuracy: isolatedAccuracy)
         try SafeTensors.save(net, to: ctx.workFolder + "/model.safetensors", metadata: ["stage": name])
         try loop.writeTiming()
-        try TrainingSupport.writeMetrics(ctx, TrainingMetrics(curve: loop.curve, final: Scores(try data.score(net)),
+        try TrainingSupport.writeMetrics(ctx, TrainingMetrics(curve: loop.curve, final: Scores(try data.score(net, group: ctx.group)),
                                                               isolatedAccuracy: isolated.isEmpty ? nil : TrainingSupport.round4(try isolatedAccuracy()),
                                                               ascentStopped: .some(stoppedAt)))
     }
@@ -64,7 +65,7 @@ struct UnlearnStage: Stage {
                          return try trainer.epoch(train, EpochPlan(samples: rest, objective: .crossEntropy, lr: lr, augment: aug,
                                                                    name: "unlearn (fine-tune) epoch \(e)")) { done, _ in progress(done); return true }
                      },
-                     score: { TrainingLoop.Score(try data.score(trainer.net)) },
+                     score: { TrainingLoop.Score(try data.score(trainer.net, group: trainer.group)) },
                      log: { e, loss, sc in String(format: "%@ epoch %d: loss %.4f, ", label, e, loss) + sc.text })
     }
 
@@ -93,7 +94,7 @@ struct UnlearnStage: Stage {
                                  return false
                              }
                          },
-                         score: { TrainingLoop.Score(try data.score(net)) },
+                         score: { TrainingLoop.Score(try data.score(net, group: trainer.group)) },
                          log: { e, loss, sc in
                              String(format: "unlearn epoch %d: isolated loss %.4f, ", e, -loss) + sc.text + (stoppedAt != nil ? " (stopping rule met)" : "")
                          })

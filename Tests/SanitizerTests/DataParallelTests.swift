@@ -1,0 +1,155 @@
+import ABLNet
+import Datasets
+import Foundation
+@testable import Sanitizer
+import XCTest
+
+/// Ranks as threads of this process: each sum gathers every rank's buffer and adds them in rank
+/// order, so every rank gets the same bits (as MPI's sums do), and nothing needs MPI.
+final class ThreadRanks: @unchecked Sendable {
+    let size: Int
+    private let cond = NSCondition()
+    private var arrived = 0, generation = 0
+    private var floats: [[Float]], doubles: [[Double]]
+    private var bytes: [UInt8] = []
+
+    init(size: Int) {
+        self.size = size
+        floats = Array(repeating: [], count: size)
+        doubles = Array(repeating: [], count: size)
+    }
+
+    /// Returns once every rank has arrived.
+    func barrier() {
+        cond.lock(); defer { cond.unlock() }
+        let g = generation
+        arrived += 1
+        if arrived == size { arrived = 0; generation += 1; cond.broadcast(); return }
+        while generation == g { cond.wait() }
+    }
+
+    func sum<T: FloatingPoint>(_ rank: Int, _ v: UnsafeMutableBufferPointer<T>, _ store: ReferenceWritableKeyPath<ThreadRanks, [[T]]>) {
+        cond.lock(); self[keyPath: store][rank] = Array(v); cond.unlock()
+        barrier()
+        cond.lock()
+        for i in v.indices {
+            var s: T = 0
+            for r in 0..<size { s += self[keyPath: store][r][i] }
+            v[i] = s
+        }
+        cond.unlock()
+        barrier()
+    }
+
+    func broadcast(_ rank: Int, _ b: UnsafeMutableRawBufferPointer) {
+        if rank == 0 { cond.lock(); bytes = Array(b); cond.unlock() }
+        barrier()
+        if rank != 0 { cond.lock(); b.copyMemory(from: UnsafeRawBufferPointer(start: bytes, count: b.count)); cond.unlock() }
+        barrier()
+    }
+
+    /// One rank's view.
+    final class Rank: Collective {
+        let ranks: ThreadRanks
+        let rank: Int
+        var size: Int { ranks.size }
+        init(_ ranks: ThreadRanks, _ rank: Int) { self.ranks = ranks; self.rank = rank }
+        func sum(_ values: UnsafeMutableBufferPointer<Float>) { ranks.sum(rank, values, \.floats) }
+        func sum(_ values: UnsafeMutableBufferPointer<Double>) { ranks.sum(rank, values, \.doubles) }
+        func broadcast(_ bytes: UnsafeMutableRawBufferPointer) { ranks.broadcast(rank, bytes) }
+        func barrier() { ranks.barrier() }
+        func abort(code: Int32) -> Never { exit(code) }
+        func finish() {}
+        var traffic: CollectiveTraffic { CollectiveTraffic() }
+    }
+
+    /// Runs `body(rank)` on `size` threads at once; returns the results in rank order.
+    static func run<R>(_ size: Int, _ body: @escaping @Sendable (any Collective) throws -> R) throws -> [R] {
+        let ranks = ThreadRanks(size: size)
+        let results = UnsafeSendable(UnsafeMutablePointer<Result<R, Error>?>.allocate(capacity: size))
+        results.value.initialize(repeating: nil, count: size)
+        defer { results.value.deinitialize(count: size); results.value.deallocate() }
+        let done = DispatchGroup()
+        for r in 0..<size {
+            done.enter()
+            let t = Thread {
+                results.value[r] = Result { try body(Rank(ranks, r)) }
+                done.leave()
+            }
+            t.stackSize = 8 << 20
+            t.start()
+        }
+        done.wait()
+        return try (0..<size).map { try results.value[$0]!.get() }
+    }
+}
+
+final class DataParallelTests: XCTestCase {
+    /// 8x8 grey images of 3 classes, `n` of them.
+    static func split(_ n: Int) -> DatasetSplit {
+        var rng = SeededRNG(seed: 7)
+        let px = (0..<(n * 64)).map { i in UInt8((i / 64 % 3) * 60 + rng.int(below: 100)) }
+        return DatasetSplit(height: 8, width: 8, channels: 1, pixels: px, labels: (0..<n).map { $0 % 3 }, ids: (0..<n).map { "s\($0)" },
+                            sources: ["synthetic"], sourceOf: Array(repeating: 0, count: n), sourceIndex: Array(0..<n))
+    }
+
+    /// The parameters and BatchNorm statistics after two epochs (by default of LGA, whose weights
+    /// come from the whole batch's losses) with augmentation (random numbers per sample), on
+    /// `ranks` ranks.
+    static func trainedState(ranks: Int, samples: Int, batch: Int, objective: Objective = .lga(gamma: 0.5, granularity: .sample)) throws -> [[Float]] {
+        let data = split(samples)
+        return try ThreadRanks.run(ranks) { group in
+            let net = Architecture.wrn16_1.build(inputChannels: 1, numClasses: 3, seed: 3)
+            var settings = OptimiserSettings()
+            settings.batchSize = batch
+            let trainer = Trainer(net: net, settings: settings, seed: 5, stream: "t", group: group)
+            for e in 0..<2 {
+                try trainer.epoch(data, EpochPlan(objective: objective, lr: 0.05, augment: .reference, name: "epoch \(e)"))
+            }
+            return (net.parameters.map(\.1.value) + net.buffers.map(\.1)).flatMap(\.array)
+        }
+    }
+
+    func testTwoRanksTakeTheStepsOfOneProcessUpToSummationOrder() throws {
+        let one = try Self.trainedState(ranks: 1, samples: 20, batch: 8)[0]
+        let two = try Self.trainedState(ranks: 2, samples: 20, batch: 8)
+        XCTAssertEqual(two[0], two[1], "the replicas hold the same bits")
+        let worst = zip(one, two[0]).map { abs($0 - $1) / max(1, abs($0)) }.max() ?? 0
+        XCTAssertLessThan(worst, 1e-4, "2 ranks differ from 1 only by the order of float sums")
+        XCTAssertGreaterThan(zip(one, Self.trainedStateUntrained()).map { abs($0 - $1) }.max() ?? 0, 1e-3, "the epoch moved the weights")
+    }
+
+    func testUnevenShardsAndABatchSmallerThanTheRanks() throws {
+        // 3 ranks: batches of 8 split 2/3/3, and the last batch (2 samples) runs whole on every
+        // rank. (A last batch of 1 sample is left out: BatchNorm over one image's few values
+        // amplifies rounding differences by orders of magnitude, on one rank as on three.)
+        let one = try Self.trainedState(ranks: 1, samples: 18, batch: 8, objective: .crossEntropy)[0]
+        let three = try Self.trainedState(ranks: 3, samples: 18, batch: 8, objective: .crossEntropy)
+        XCTAssertEqual(three[0], three[2])
+        let worst = zip(one, three[0]).map { abs($0 - $1) / max(1, abs($0)) }.max() ?? 0
+        XCTAssertLessThan(worst, 1e-5)
+    }
+
+    func testShardedEvaluationGivesEveryRankTheValuesOfOneProcess() throws {
+        let data = Self.split(600)   // 3 batches of 256: shares of 2 and 1 batches
+        let net = Architecture.wrn16_1.build(inputChannels: 1, numClasses: 3, seed: 3)
+        let losses = try Evaluation.losses(net, data), preds = try Evaluation.predict(net, data)
+        let features = try LinearProbe.features(net, data)
+        let sharded = try ThreadRanks.run(2) { group in
+            let net = Architecture.wrn16_1.build(inputChannels: 1, numClasses: 3, seed: 3)
+            return (try Evaluation.losses(net, data, group: group), try Evaluation.predict(net, data, group: group),
+                    try LinearProbe.features(net, data, group: group))
+        }
+        for r in sharded {
+            XCTAssertEqual(r.0, losses)
+            XCTAssertEqual(r.1, preds)
+            XCTAssertEqual(r.2.values, features.values)
+            XCTAssertEqual(r.2.width, features.width)
+        }
+    }
+
+    static func trainedStateUntrained() -> [Float] {
+        let net = Architecture.wrn16_1.build(inputChannels: 1, numClasses: 3, seed: 3)
+        return (net.parameters.map(\.1.value) + net.buffers.map(\.1)).flatMap(\.array)
+    }
+}
