@@ -12,6 +12,7 @@ let package = Package(
     name: "ABLToolkit",
     products: [
         .executable(name: "abl", targets: ["pipeline"]),
+        .library(name: "CanonicalJSON", targets: ["CanonicalJSON"]),
         .library(name: "ABLNet", targets: ["ABLNet"]),
         .library(name: "Datasets", targets: ["Datasets"]),
         .library(name: "PoisonForge", targets: ["PoisonForge"]),
@@ -41,24 +42,27 @@ let package = Package(
         // single-machine run needs no MPI installed (docs/SCALING.md).
         .target(name: "CMPI", cSettings: [.unsafeFlags(["-O2"])], linkerSettings: [.linkedLibrary("dl")]),
 
-        .target(name: "ABLNet", dependencies: ["COpenBLAS", "CCrypto", "CKernels", "CMPI"], swiftSettings: fastSwift),
+        // The JSON value with a strict parser and a canonical writer: manifests, records, cache
+        // keys, safetensors headers.
+        .target(name: "CanonicalJSON", swiftSettings: fastSwift),
+        .target(name: "ABLNet", dependencies: ["COpenBLAS", "CCrypto", "CKernels", "CMPI", "CanonicalJSON"], swiftSettings: fastSwift),
         // The image dataset types (splits, poison bookkeeping) that the attacks and the defense share.
         .target(name: "Datasets", swiftSettings: fastSwift),
         .target(name: "PoisonForge",
-                dependencies: ["ABLNet", "Datasets", "CPNG", "CJPEG", "CZlib", "CImageShim"],
+                dependencies: ["ABLNet", "CanonicalJSON", "Datasets", "CPNG", "CJPEG", "CZlib", "CImageShim"],
                 swiftSettings: fastSwift),
         .target(name: "Sanitizer", dependencies: ["ABLNet", "Datasets"], swiftSettings: fastSwift),
         .executableTarget(name: "pipeline",
-                          dependencies: ["ABLNet", "Datasets", "PoisonForge", "Sanitizer",
+                          dependencies: ["ABLNet", "CanonicalJSON", "Datasets", "PoisonForge", "Sanitizer",
                                          .product(name: "ArgumentParser", package: "swift-argument-parser")],
                           swiftSettings: fastSwift,
                           plugins: ["BuildInfo"]),
         // Writes the git commit into the `abl` command before each build (`abl --version`).
         .plugin(name: "BuildInfo", capability: .buildTool()),
 
-        .testTarget(name: "ABLNetTests", dependencies: ["ABLNet"], swiftSettings: fastSwift),
-        .testTarget(name: "PoisonForgeTests", dependencies: ["PoisonForge", "ABLNet"], swiftSettings: fastSwift),
-        .testTarget(name: "SanitizerTests", dependencies: ["Sanitizer", "PoisonForge"], swiftSettings: fastSwift),
-        .testTarget(name: "PipelineTests", dependencies: ["pipeline", "PoisonForge", "ABLNet"], swiftSettings: fastSwift),
+        .testTarget(name: "ABLNetTests", dependencies: ["ABLNet", "CanonicalJSON"], swiftSettings: fastSwift),
+        .testTarget(name: "PoisonForgeTests", dependencies: ["PoisonForge", "ABLNet", "CanonicalJSON"], swiftSettings: fastSwift),
+        .testTarget(name: "SanitizerTests", dependencies: ["Sanitizer", "PoisonForge", "CanonicalJSON"], swiftSettings: fastSwift),
+        .testTarget(name: "PipelineTests", dependencies: ["pipeline", "PoisonForge", "ABLNet", "CanonicalJSON"], swiftSettings: fastSwift),
     ]
 )

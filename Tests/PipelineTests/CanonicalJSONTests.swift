@@ -1,4 +1,5 @@
 import ABLNet
+import CanonicalJSON
 import XCTest
 
 final class CanonicalJSONTests: XCTestCase {

@@ -1,5 +1,6 @@
 import ABLNet
 import CZlib
+import CanonicalJSON
 import Foundation
 import XCTest
 @testable import pipeline

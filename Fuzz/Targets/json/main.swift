@@ -1,4 +1,4 @@
-import ABLNet
+import CanonicalJSON
 import Foundation
 import FuzzDriver
 import FuzzSupport

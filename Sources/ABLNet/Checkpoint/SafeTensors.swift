@@ -1,3 +1,4 @@
+import CanonicalJSON
 import Foundation
 
 /// Checkpoints in the safetensors format with PyTorch `state_dict` names, so that

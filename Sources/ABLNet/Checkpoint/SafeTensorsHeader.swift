@@ -1,3 +1,4 @@
+import CanonicalJSON
 import Foundation
 
 /// The parsed and checked header of a safetensors file: every entry well formed, every size

@@ -1,4 +1,5 @@
 import ABLNet
+import CanonicalJSON
 
 /// Whether poisoned training samples are relabelled to the target (dirty) or keep their label
 /// and are drawn from the target class (clean).

@@ -1,4 +1,5 @@
 import ABLNet
+import CanonicalJSON
 import Foundation
 
 /// The on-disk form of a dataset between stages: one `.npy` per array plus `dataset.json`.

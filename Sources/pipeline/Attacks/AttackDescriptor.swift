@@ -1,4 +1,5 @@
 import ABLNet
+import CanonicalJSON
 import PoisonForge
 
 /// Everything the pipeline knows about one attack, in one value: its manifest kind, the name

@@ -1,5 +1,6 @@
 import ABLNet
 import ArgumentParser
+import CanonicalJSON
 
 /// `abl attacks`: every attack with its parameters and defaults, from the manifest specification.
 struct Attacks: ParsableCommand {

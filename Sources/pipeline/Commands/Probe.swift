@@ -1,5 +1,6 @@
 import ABLNet
 import ArgumentParser
+import CanonicalJSON
 import Foundation
 import PoisonForge
 import Sanitizer

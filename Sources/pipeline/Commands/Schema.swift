@@ -1,4 +1,5 @@
 import ArgumentParser
+import CanonicalJSON
 
 struct Schema: ParsableCommand {
     static let configuration = CommandConfiguration(

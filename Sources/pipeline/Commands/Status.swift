@@ -1,4 +1,5 @@
 import ArgumentParser
+import CanonicalJSON
 
 struct Status: ParsableCommand {
     static let configuration = CommandConfiguration(

@@ -1,4 +1,5 @@
 import ArgumentParser
+import CanonicalJSON
 
 struct Validate: ParsableCommand {
     static let configuration = CommandConfiguration(

@@ -1,4 +1,5 @@
 import ABLNet
+import CanonicalJSON
 import Foundation
 
 /// Errors of loading a manifest: every issue at once.

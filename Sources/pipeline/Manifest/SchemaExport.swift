@@ -1,4 +1,5 @@
 import ABLNet
+import CanonicalJSON
 
 /// Generates the JSON Schema (draft 2020-12) and the Markdown reference of the manifest from
 /// `ManifestSchema`, so the shipped files can never drift from what `abl validate` enforces.

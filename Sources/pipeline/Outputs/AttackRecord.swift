@@ -1,4 +1,5 @@
 import ABLNet
+import CanonicalJSON
 import Foundation
 
 /// `attack.json` (`AttackRecord<String>`, the surrogate model's path) and the report's

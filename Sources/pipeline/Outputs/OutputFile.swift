@@ -1,4 +1,5 @@
 import ABLNet
+import CanonicalJSON
 import Foundation
 
 /// Reading and writing the typed files stages pass on: Foundation's encoder and decoder, with

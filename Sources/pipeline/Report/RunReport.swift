@@ -1,4 +1,5 @@
 import ABLNet
+import CanonicalJSON
 import Foundation
 import Sanitizer
 

@@ -1,4 +1,5 @@
 import ABLNet
+import CanonicalJSON
 import Foundation
 
 /// The run folder belongs to the tool. Its record, `.abl-run`, says so and lists the stage

@@ -1,4 +1,5 @@
 import ABLNet
+import CanonicalJSON
 import Foundation
 
 /// Runs the stages of a manifest, each cached by content hash, upstream first.

@@ -1,4 +1,5 @@
 import ABLNet
+import CanonicalJSON
 import Foundation
 
 /// The record (`stage.json`) a stage leaves beside its outputs: which parameters and inputs,

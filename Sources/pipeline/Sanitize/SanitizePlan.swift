@@ -1,4 +1,5 @@
 import ABLNet
+import CanonicalJSON
 import Foundation
 
 /// What `abl sanitize` is told, and the manifest it builds from it: our default ABL (target-aware

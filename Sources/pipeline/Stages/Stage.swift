@@ -1,4 +1,5 @@
 import ABLNet
+import CanonicalJSON
 import Foundation
 
 /// What a stage gets when it runs.
