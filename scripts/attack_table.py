@@ -18,7 +18,9 @@ print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
 for run in sys.argv[1:]:
     with open(f"{run}/report/report.json") as f:
         r = json.load(f)
-    a, m, i = r["attack"], r["models"], r["isolation"]
+    # data brought without an attack section has no attack record
+    a = r.get("attack") or {"name": "data as given", "label_kind": "–", "poisoned": "–"}
+    m, i = r["models"], r["isolation"]
     nd, abl = m.get("no_defense", {}), m.get("abl", {})
     surrogate = a.get("surrogate", {}).get("ca")
     target = f"{i['given_target']} (given)" if "given_target" in i else i.get("inferred_target", "–")
