@@ -116,6 +116,14 @@ int shim_jpeg_decode(const uint8_t *data, size_t len, int want_channels, uint64_
 int shim_jpeg_encode(const uint8_t *pixels, int w, int h, int channels, int quality,
                      uint8_t **out_data, size_t *out_len,
                      char *errbuf, size_t errbuf_len) {
+    return shim_jpeg_encode_ycck(pixels, w, h, channels, quality, 0, out_data, out_len, errbuf, errbuf_len);
+}
+
+// As shim_jpeg_encode; with ycck set, 4-channel (CMYK) input is stored as YCCK, the transform
+// Adobe applications use for CMYK JPEGs.
+int shim_jpeg_encode_ycck(const uint8_t *pixels, int w, int h, int channels, int quality, int ycck,
+                          uint8_t **out_data, size_t *out_len,
+                          char *errbuf, size_t errbuf_len) {
     struct jpeg_compress_struct cinfo;
     struct shim_err jerr;
     unsigned char *volatile buf = NULL;
@@ -138,6 +146,7 @@ int shim_jpeg_encode(const uint8_t *pixels, int w, int h, int channels, int qual
     cinfo.input_components = channels;
     cinfo.in_color_space = channels == 1 ? JCS_GRAYSCALE : (channels == 4 ? JCS_CMYK : JCS_RGB);
     jpeg_set_defaults(&cinfo);
+    if (ycck && channels == 4) jpeg_set_colorspace(&cinfo, JCS_YCCK);
     jpeg_set_quality(&cinfo, quality, TRUE);
     jpeg_start_compress(&cinfo, TRUE);
     while (cinfo.next_scanline < cinfo.image_height) {

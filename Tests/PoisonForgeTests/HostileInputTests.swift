@@ -100,6 +100,19 @@ final class HostileInputTests: XCTestCase {
         XCTAssertEqual(Double(gray.pixels[0]), luma, accuracy: 3)
     }
 
+    func testYCCKJPEGDecodesToRGB() throws {
+        // the same colour stored as YCCK (Adobe's transform of CMYK): libjpeg converts it back
+        var cmyk = [UInt8]()
+        for _ in 0..<(16 * 16) { cmyk += [200, 100, 50, 255] }
+        let jpg = try JPEGCodec.encode(pixels: cmyk, width: 16, height: 16, channels: 4, quality: 100, ycck: true)
+        // the frame header's component ids and the Adobe marker's transform byte say YCCK: check the file is one
+        let adobe = jpg.indices.dropLast(12).first { jpg[$0] == 0xFF && jpg[$0 + 1] == 0xEE }
+        XCTAssertNotNil(adobe, "no Adobe segment")
+        if let a = adobe { XCTAssertEqual(jpg[a + 15], 2, "Adobe transform 2 (YCCK)") }
+        let rgb = try JPEGCodec.decode(jpg, channels: 3, path: "ycck.jpg")
+        for (i, want) in [200, 100, 50].enumerated() { XCTAssertEqual(Double(rgb.pixels[i]), Double(want), accuracy: 4) }
+    }
+
     func testImageFolderEntriesThatAreNotRegularFilesAreErrorsNotHangs() throws {
         let root = Fixtures.tempFolder()
         try FileManager.default.createDirectory(atPath: root + "/cat", withIntermediateDirectories: true)

@@ -17,6 +17,9 @@ int shim_jpeg_decode(const uint8_t *data, size_t len, int want_channels, uint64_
 int shim_jpeg_encode(const uint8_t *pixels, int w, int h, int channels, int quality,
                      uint8_t **out_data, size_t *out_len,
                      char *errbuf, size_t errbuf_len);
+int shim_jpeg_encode_ycck(const uint8_t *pixels, int w, int h, int channels, int quality, int ycck,
+                          uint8_t **out_data, size_t *out_len,
+                          char *errbuf, size_t errbuf_len);
 
 void shim_free(void *p);
 #endif

@@ -33,14 +33,15 @@ public enum JPEGCodec {
 
     /// Encodes 8-bit pixels as JPEG bytes at `quality` (1...100); `channels` 1 (gray), 3 (RGB)
     /// or 4 (CMYK, inverted as Photoshop writes it, with an Adobe marker).
-    public static func encode(pixels: [UInt8], width: Int, height: Int, channels: Int, quality: Int = 95) throws -> [UInt8] {
+    /// `ycck`: 4-channel (CMYK) pixels are stored in the YCCK colour space, as Adobe applications do.
+    public static func encode(pixels: [UInt8], width: Int, height: Int, channels: Int, quality: Int = 95, ycck: Bool = false) throws -> [UInt8] {
         var out: UnsafeMutablePointer<UInt8>? = nil
         var len = 0
         var err = [CChar](repeating: 0, count: 256)
         let rc = pixels.withUnsafeBufferPointer { src in
             err.withUnsafeMutableBufferPointer { e in
-                shim_jpeg_encode(src.baseAddress, Int32(width), Int32(height), Int32(channels), Int32(quality),
-                                 &out, &len, e.baseAddress, e.count)
+                shim_jpeg_encode_ycck(src.baseAddress, Int32(width), Int32(height), Int32(channels), Int32(quality), ycck ? 1 : 0,
+                                      &out, &len, e.baseAddress, e.count)
             }
         }
         guard rc == 0, let data = out else {
