@@ -75,7 +75,7 @@ struct SanitizePlan {
             "model": .object(["architecture": .string("wrn-16-1"), "batch_size": .number(128)].merging(threads.map { ["threads": .number(Double($0))] } ?? [:]) { $1 }),
             "isolate": .object(isolate),
             "unlearn": .object(["mode": .string("joint"), "objective": .string("complement"), "lambda": .number(1), "finetune_epochs": .number(Double(finetuneEpochs)),
-                                "finetune_lr": .number(0.1), "finetune_lr_drop": .number(Double(drop)), "finetune_augment": .bool(true), "epochs": .number(0)]),
+                                "finetune_lr": .number(0.1), "finetune_lr_drop": .number(Double(drop)), "finetune_augment": .bool(schedule == .full), "epochs": .number(0)]),
         ]
         if let t = triggeredImages, let target = triggeredTarget {
             var e: [String: JSON] = ["source": .string("npy"), "triggered_images": .string(a(t)), "target": .number(Double(target))]
