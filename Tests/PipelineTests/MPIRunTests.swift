@@ -79,6 +79,8 @@ final class MPIRunTests: XCTestCase {
         let b = try JSON.parse(bytes: [UInt8](FileManager.default.contents(atPath: dir + "/two/report/report.json") ?? Data()))
         XCTAssertEqual(b["versions"]?["ranks"]?.intValue, 2)
         XCTAssertEqual(a["versions"]?["ranks"]?.intValue, 1)
+        let md = (try? String(contentsOfFile: dir + "/two/report/report.md", encoding: .utf8)) ?? ""
+        XCTAssertTrue(md.contains(", 2 MPI ranks."), md)
         for model in ["no_defense", "abl", "isolation_model", "clean"] {
             for score in ["ca", "asr"] {
                 let x = a["models"]?[model]?[score]?.doubleValue, y = b["models"]?[model]?[score]?.doubleValue

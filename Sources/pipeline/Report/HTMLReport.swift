@@ -79,7 +79,7 @@ enum HTMLReport {
         .muted{color:#667}code{background:#f2f5f9;padding:0 3px}#settings code{word-break:break-all}
         </style></head><body>
         <h1>\(SVGChart.esc(r.title))</h1>
-        <p class="muted">run <code>\(SVGChart.esc(r.run))</code> · abl \(SVGChart.esc(r.versions.abl)) (commit \(SVGChart.esc(r.versions.commit))) · CPU \(SVGChart.esc(r.versions.cpu)) · OpenBLAS core \(SVGChart.esc(r.versions.openblasCore))</p>
+        <p class="muted">run <code>\(SVGChart.esc(r.run))</code> · abl \(SVGChart.esc(r.versions.abl)) (commit \(SVGChart.esc(r.versions.commit))) · CPU \(SVGChart.esc(r.versions.cpu)) · OpenBLAS core \(SVGChart.esc(r.versions.openblasCore))\((r.versions.ranks ?? 1) > 1 ? " · \(r.versions.ranks!) MPI ranks" : "")</p>
         """
     }
 

@@ -96,6 +96,7 @@ enum ReportMarkdown {
         let v = r.versions
         s += "\nabl \(v.abl) (commit \(v.commit)\(v.localChanges ? " + local changes" : "")) on \(v.cpu)"
         if !v.cpuFeatures.isEmpty { s += " (" + v.cpuFeatures.joined(separator: " ") + ")" }
+        if let ranks = v.ranks, ranks > 1 { s += ", \(ranks) MPI ranks" }
         s += ".\n"
         return s
     }
