@@ -24,7 +24,10 @@ final class MPIRunTests: XCTestCase {
         let p = Process()
         p.executableURL = URL(fileURLWithPath: exe)
         p.arguments = args
-        p.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+        // In containers without ptrace rights Open MPI's shared-memory single copy (CMA) fails on
+        // large messages; plain copies work everywhere.
+        let mpi = ["OMPI_MCA_btl_vader_single_copy_mechanism": "none"]
+        p.environment = ProcessInfo.processInfo.environment.merging(mpi) { $1 }.merging(environment) { $1 }
         let err = Pipe()
         p.standardOutput = err
         p.standardError = err
