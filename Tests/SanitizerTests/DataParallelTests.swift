@@ -1,6 +1,7 @@
 import ABLNet
 import Datasets
 import Foundation
+import PoisonForge
 @testable import Sanitizer
 import XCTest
 
@@ -145,6 +146,27 @@ final class DataParallelTests: XCTestCase {
             XCTAssertEqual(r.1, preds)
             XCTAssertEqual(r.2.values, features.values)
             XCTAssertEqual(r.2.width, features.width)
+        }
+    }
+
+    func testCLAndFCSplitTheirImagesOverRanksAndGiveTheBytesOfOneProcess() throws {
+        // 300 images of class 0 (the target): three chunks of 128, 128 and 44, over 2 ranks
+        let data = Self.split(900)
+        let net = Architecture.smallCNN.build(inputChannels: 1, numClasses: 3, seed: 4)
+        let attacks: [any Attack] = [LabelConsistent(target: 0, rate: 1, steps: 2, patchSize: 2),
+                                     FeatureCollision(target: 0, rate: 1, steps: 2)]
+        for attack in attacks {
+            let one = try attack.poison(train: data, test: Self.split(30), context: AttackContext(classCount: 3, seed: 2, surrogate: net))
+            XCTAssertNotEqual(one.train.pixels, data.pixels, attack.kind)
+            let shared = UnsafeSendable(attack)
+            let two = try ThreadRanks.run(2) { group in
+                let replica = Architecture.smallCNN.build(inputChannels: 1, numClasses: 3, seed: 4)
+                return try shared.value.poison(train: data, test: Self.split(30), context: AttackContext(classCount: 3, seed: 2, surrogate: replica, group: group))
+            }
+            for r in two {
+                XCTAssertEqual(r.train.pixels, one.train.pixels, attack.kind)
+                XCTAssertEqual(r.train.poison?.poisoned, one.train.poison?.poisoned, attack.kind)
+            }
         }
     }
 
