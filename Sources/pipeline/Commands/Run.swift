@@ -24,6 +24,9 @@ struct Run: ParsableCommand {
         do {
             var m = try Manifest.load(manifest)
             m.ranks = group.size
+            if let shards = m.config.model.shards, group.isDistributed, shards != group.size {
+                throw StageError.failed(stage: "run", reason: "model.shards is \(shards): launch \(shards) ranks (mpirun -np \(shards)), or one process, not \(group.size)")
+            }
             Engine.configure(workers: m.engineWorkers)
             if group.isRoot && group.isDistributed {
                 Console.error("\(group.size) ranks (MPI), \(m.engineWorkers) engine worker\(m.engineWorkers == 1 ? "" : "s") each")

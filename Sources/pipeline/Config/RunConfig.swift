@@ -74,6 +74,8 @@ struct ModelConfig: Decodable, Sendable {
     let weightDecay: Double
     let inputChannels: Int?
     let threads: Int?
+    /// The batch's decomposition when fixed by the manifest (docs/SCALING.md).
+    let shards: Int?
 
     /// The optimiser every training stage uses.
     var optimiser: OptimiserSettings {

@@ -34,7 +34,14 @@ struct Manifest {
     var seed: UInt64 { config.seed }
     /// The engine's worker count: `model.threads`, or every core of this machine (shared among
     /// the ranks on it when several run together).
-    var engineWorkers: Int { config.model.threads ?? (ranks > 1 ? Collectives.coresPerRank() : ProcessInfo.processInfo.activeProcessorCount) }
+    var engineWorkers: Int {
+        if let t = config.model.threads { return t }
+        if ranks > 1 { return Collectives.coresPerRank() }
+        // shards run as threads of this process share its cores
+        return max(1, ProcessInfo.processInfo.activeProcessorCount / (config.model.shards ?? 1))
+    }
+    /// Shards this process runs as threads (`model.shards` on one process), else 1.
+    var threadShards: Int { ranks == 1 ? config.model.shards ?? 1 : 1 }
     /// How many ranks run it together (`mpirun -np N`); set by the command from the launch, not
     /// read from the file.
     var ranks = 1

@@ -165,6 +165,7 @@ enum ManifestSchema {
             .optional("weight_decay", .number, default: .number(1e-4), "L2 weight decay", [.range(0, 1)]),
             .optional("input_channels", .integer, default: nil, "if given, must equal the dataset's channels (a guard for shared manifests)", [.range(1, 3)]),
             .optional("threads", .integer, default: nil, "worker threads (default: every core)", [.range(1, 256)]),
+            .optional("shards", .integer, default: nil, "split every training batch into this many shards, summed in a fixed order: one process runs them as threads, `mpirun -np <shards>` as ranks, with the same bits (docs/SCALING.md)", [.range(1, 1024)]),
         ])
 
     static let isolate = Section(

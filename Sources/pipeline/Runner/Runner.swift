@@ -204,6 +204,30 @@ final class Runner {
         }
     }
 
+    /// `model.shards` on one process: the stage runs once per shard, each on its own thread
+    /// with its own replica, shard 0 here into `work` and the others into scratch folders, the
+    /// shards summing over each other as MPI ranks would. A shard other than 0 that fails ends
+    /// the process after printing why (the others would wait for it forever), as MPI_Abort does.
+    private func runAsThreadShards(_ s: any Stage, work: String) throws {
+        // stages are plain values, read by every shard, never changed
+        let context = UnsafeSendable((stage: s, manifest: manifest, runFolder: runFolder, quiet: quiet))
+        let shards = manifest.threadShards
+        _ = try ThreadRanks.run(shards, onOtherRankError: { r, e in
+            Console.error("error (shard \(r) of \(shards)): \(e)")
+            exit(1)
+        }) { shard in
+            let c = context.value
+            guard shard.rank > 0 else {
+                return try c.stage.run(StageContext(manifest: c.manifest, runFolder: c.runFolder, workFolder: work, quiet: c.quiet, group: shard))
+            }
+            let fm = FileManager.default
+            let scratch = fm.temporaryDirectory.path + "/abl-shard\(shard.rank)-\(getpid())-\(c.stage.name)"
+            try fm.createDirectory(atPath: scratch, withIntermediateDirectories: true)
+            defer { try? fm.removeItem(atPath: scratch) }
+            try c.stage.run(StageContext(manifest: c.manifest, runFolder: c.runFolder, workFolder: scratch, quiet: true, group: shard))
+        }
+    }
+
     /// A stage and every stage it needs, transitively.
     private func closure(of name: String) -> Set<String> {
         var out: Set<String> = []
@@ -224,7 +248,11 @@ final class Runner {
         try fm.createDirectory(atPath: work, withIntermediateDirectories: true)
         let started = Date()
         do {
-            try s.run(StageContext(manifest: manifest, runFolder: runFolder, workFolder: work, quiet: quiet, group: group))
+            if manifest.threadShards > 1 && s.runsOnEveryRank {
+                try runAsThreadShards(s, work: work)
+            } else {
+                try s.run(StageContext(manifest: manifest, runFolder: runFolder, workFolder: work, quiet: quiet, group: group))
+            }
             for out in s.declaredOutputs(manifest) where !fm.fileExists(atPath: work + "/" + out) {
                 throw StageError.missingOutput(stage: s.name, file: out)
             }

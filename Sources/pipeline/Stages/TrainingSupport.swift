@@ -72,7 +72,8 @@ enum TrainingSupport {
     static func keyed(_ parameters: [String: JSON], _ m: Manifest) -> JSON {
         var p = parameters
         if Engine.numericsVersion > 1 { p["numerics"] = .number(Double(Engine.numericsVersion)) }
-        if m.ranks > 1 { p["ranks"] = .number(Double(m.ranks)) }
+        // with `model.shards` the decomposition is in the model section, whatever runs it
+        if m.ranks > 1 && m.config.model.shards == nil { p["ranks"] = .number(Double(m.ranks)) }
         if p["model"]?["threads"] == nil { p["engine_workers"] = .number(Double(m.engineWorkers)) }
         return .object(p)
     }
