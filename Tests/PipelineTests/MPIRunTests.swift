@@ -99,6 +99,39 @@ final class MPIRunTests: XCTestCase {
         XCTAssertTrue(again.err.contains("isolate: cached"), "2 ranks find their own run fresh: \(again.err)")
     }
 
+    func testWithFixedShardsOneProcessAndTwoRanksGiveTheSameBits() throws {
+        let mpirun = try tools()
+        let dir = T.tempFolder()
+        func sharded(_ out: String) -> String {
+            let path = manifest(dir, out)
+            var j = try! JSON.parse(bytes: [UInt8](FileManager.default.contents(atPath: path)!))
+            if case .object(var o) = j, case .object(var model)? = o["model"] {
+                model["shards"] = .number(2)
+                o["model"] = .object(model)
+                j = .object(o)
+            }
+            T.writeManifest(j, path)
+            return path
+        }
+        let one = try run(abl, ["run", sharded("one")])
+        XCTAssertEqual(one.code, 0, one.err)
+        let two = try run(mpirun, launch(2) + [abl, "run", sharded("two")])
+        XCTAssertEqual(two.code, 0, two.err)
+        for file in ["isolate/isolated.npy", "isolate/losses.npy", "isolate/model.safetensors", "unlearn/model.safetensors",
+                     "baseline/model.safetensors", "clean/model.safetensors"] {
+            let a = FileManager.default.contents(atPath: dir + "/one/" + file)
+            XCTAssertNotNil(a, file)
+            XCTAssertEqual(FileManager.default.contents(atPath: dir + "/two/" + file), a, file)
+        }
+        // the same decomposition is the same cache key, whatever runs it
+        let again = try run(mpirun, launch(2) + [abl, "run", dir + "/one.json"])
+        XCTAssertEqual(again.code, 0, again.err)
+        XCTAssertFalse(again.err.contains(": ran ("), "2 ranks find the run of one process fresh: \(again.err)")
+        let three = try run(mpirun, launch(3) + [abl, "run", dir + "/one.json"], limit: 60)
+        XCTAssertNotEqual(three.code, 0)
+        XCTAssertTrue(three.err.contains("model.shards is 2"), three.err)
+    }
+
     func testAFailingRankFailsTheWholeRunWithItsMessage() throws {
         let mpirun = try tools()
         let dir = T.tempFolder()
