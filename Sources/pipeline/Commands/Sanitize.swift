@@ -13,10 +13,10 @@ struct Sanitize: ParsableCommand {
         and samples are isolated by the loss statistics alone.
 
         Outputs, under --output:
-          report/report.md, report.html   the verdict, the models' accuracy, what was isolated
-          export/isolated/                isolated.csv and .json (rank, row in your file, label, loss), PNGs, README.txt
-          unlearn/model.safetensors       the cleaned model (PyTorch names)
-          manifest.json                   what ran; edit it and `abl run <output>/manifest.json` to rerun
+          report/report.md, .html     the verdict, accuracy, what was isolated
+          export/isolated/            isolated.csv and .json, PNGs, README.txt
+          unlearn/model.safetensors   the cleaned model (PyTorch names)
+          manifest.json               what ran: edit it, then `abl run` it
         """)
 
     @Option(help: "Training images: a .npy of uint8, N,H,W or N,H,W,C.")
