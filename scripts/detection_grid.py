@@ -14,7 +14,8 @@ manifest format requires an attack, and one image cannot teach a backdoor.
 `run` runs what is not fresh (by default up to the isolate stage, which is all a verdict needs);
 `table` reads each run folder: the verdict from `abl detect --json` on the saved losses, the
 isolation model's ASR from isolate/metrics.json, the statistics' inferred target from
-isolation.json and, where the run went further, the no-defense and ABL figures of report.json.
+isolation.json and, where the run went further from the same isolate stage, the no-defense and
+ABL figures of report.json.
 """
 import argparse
 import datetime
@@ -134,6 +135,10 @@ def table(args):
         iso = load(os.path.join(out, "isolate", "isolation.json")) or {}
         met = (load(os.path.join(out, "isolate", "metrics.json")) or {}).get("final", {})
         rep = load(os.path.join(out, "report", "report.json"))
+        # a report made from an earlier isolate stage says nothing about this one
+        iso_key = (load(os.path.join(out, "isolate", "stage.json")) or {}).get("cache_key")
+        if rep and rep.get("stages", {}).get("isolate", {}).get("cache_key") != iso_key:
+            rep = None
         clean = name.startswith("clean")
         truth = None if clean else a.get("target")
         found = v.get("backdoor") and v.get("target") == truth
