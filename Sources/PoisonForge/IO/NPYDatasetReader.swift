@@ -7,21 +7,25 @@ public enum NPYDatasetReader {
     /// One split: images and labels checked against each other.
     static func split(images imagesPath: String, labels labelsPath: String, idPrefix: String) throws -> DatasetSplit {
         var split = try images(imagesPath, idPrefix: idPrefix)
-        let labelsArray = try NPY.readAny(labelsPath)
-        let ls = labelsArray.shape
-        guard ls.count == 1 || (ls.count == 2 && ls[1] == 1) else {
-            throw DatasetError.shapeMismatch(path: labelsPath, reason: "shape \(ls): labels must be one integer per image, shape N or N,1")
-        }
-        guard labelsArray.element.kind != .bool else {
-            throw DatasetError.badFormat(path: labelsPath, reason: "holds booleans; labels must be class numbers of an integer dtype")
-        }
-        let labels = try labelsArray.integers()
+        let labels = try labels(labelsPath)
         guard labels.count == split.count else {
             throw DatasetError.shapeMismatch(path: labelsPath, reason: "\(labels.count) labels for \(split.count) images in \(imagesPath)")
         }
         split.labels = labels
         split.sources.append(labelsPath)
         return split
+    }
+
+    /// Labels: one integer per image (any integer dtype), shape N or N,1.
+    public static func labels(_ path: String) throws -> [Int] {
+        let a = try NPY.readAny(path)
+        guard a.shape.count == 1 || (a.shape.count == 2 && a.shape[1] == 1) else {
+            throw DatasetError.shapeMismatch(path: path, reason: "shape \(a.shape): labels must be one integer per image, shape N or N,1")
+        }
+        guard a.element.kind != .bool else {
+            throw DatasetError.badFormat(path: path, reason: "holds booleans; labels must be class numbers of an integer dtype")
+        }
+        return try a.integers()
     }
 
     /// Images alone (labels all 0 until set), checked: uint8, N,H,W or N,H,W,C with C = 1 or 3.

@@ -76,11 +76,7 @@ struct TriggerStage: Stage {
             split.labels = Array(repeating: target, count: split.count)
             return split
         }
-        let truth = try NPY.readAny(labelsPath)
-        guard truth.shape.count == 1 || (truth.shape.count == 2 && truth.shape[1] == 1), truth.element.kind != .bool else {
-            throw DatasetError.shapeMismatch(path: labelsPath, reason: "shape \(truth.shape) of \(truth.element.name): true labels must be one integer per image")
-        }
-        let labels = try truth.integers()
+        let labels = try NPYDatasetReader.labels(labelsPath)
         guard labels.count == split.count else {
             throw DatasetError.shapeMismatch(path: labelsPath, reason: "\(labels.count) labels for \(split.count) triggered images in \(path)")
         }
