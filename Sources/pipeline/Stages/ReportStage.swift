@@ -29,10 +29,10 @@ struct ReportStage: Stage {
 
     func run(_ ctx: StageContext) throws {
         let m = ctx.manifest
-        let report = try assemble(ctx)
+        let poisonedData = try DatasetStore.read(from: ctx.upstreamFolder(origin.datasetStage))
+        let report = try assemble(ctx, dataset: poisonedData)
         try OutputFile.write(report, to: ctx.workFolder + "/report.json")
         try AtomicFile.write(Data(ReportMarkdown.render(report).utf8), to: ctx.workFolder + "/report.md")
-        let poisonedData = try DatasetStore.read(from: ctx.upstreamFolder(origin.datasetStage))
         let cleanTrain = try DatasetStore.read(from: ctx.upstreamFolder("ingest")).train
         let losses = try NPY.read(ctx.upstreamFolder("isolate") + "/losses.npy").float32
         let isolated = try NPY.read(ctx.upstreamFolder("isolate") + "/isolated.npy").int64
@@ -47,7 +47,8 @@ struct ReportStage: Stage {
     }
 
     /// The report from the upstream stages' typed outputs.
-    func assemble(_ ctx: StageContext) throws -> RunReport {
+    /// `dataset`: the training set the models trained on (read once by `run`).
+    func assemble(_ ctx: StageContext, dataset poisoned: Dataset) throws -> RunReport {
         let m = ctx.manifest
         func file(_ stage: String, _ name: String) -> String { ctx.upstreamFolder(stage) + "/" + name }
         let attack = origin == .poisoned ? try OutputFile.read(AttackRecord<String>.self, from: file("poison", "attack.json")) : nil
@@ -93,7 +94,7 @@ struct ReportStage: Stage {
         if withNoDefense { modelDigests["no_defense"] = digest("baseline", "model.safetensors") }
         if withClean { modelDigests["clean"] = digest("clean", "model.safetensors") }
         if withSurrogate { modelDigests["surrogate"] = digest("surrogate", "model.safetensors") }
-        let data = origin.datasetStage, poisoned = try DatasetStore.read(from: ctx.upstreamFolder(data))
+        let data = origin.datasetStage
         var report = RunReport(
             run: m.name, title: m.config.report.title ?? m.name,
             versions: .current(ranks: m.ranks),
