@@ -26,6 +26,10 @@ final class AttackPipelineTests: XCTestCase {
         XCTAssertEqual(attack["rate_counts"]?.stringValue, "target class")
         XCTAssertEqual(attack["poisoned"]?.intValue, 5) // half of the 10 target-class images
         XCTAssertTrue(FileManager.default.fileExists(atPath: dir + "/run/poison/gallery.png"))
+        // Without `patch_size` the corner checkerboards take the size derived from the images.
+        let images = try NPY.read(dir + "/run/poison/train_images.npy")
+        let (h, w, c) = (images.shape[1], images.shape[2], images.shape.count > 3 ? images.shape[3] : 1)
+        XCTAssertEqual(attack["details"]?["patch_size"]?.intValue, LabelConsistent.referencePatchSize(height: h, width: w, channels: c))
         // Another surrogate makes the poison stage stale through its input, nothing else changed.
         let r2 = Runner(manifest: try Manifest.resolve(run(dir, attack: cl, surrogateEpochs: 2), file: "m.json"), quiet: true)
         let states = Dictionary(uniqueKeysWithValues: try r2.status().map { ($0.stage, $0.state) })

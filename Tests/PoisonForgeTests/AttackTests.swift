@@ -191,6 +191,25 @@ final class AttackTests: XCTestCase {
         for y in 0..<12 { for x in 0..<12 where !corner(y, x) { XCTAssertEqual(t.image(k)[t.image(k).startIndex + y * 12 + x], split(40).image(orig)[split(40).image(orig).startIndex + y * 12 + x]) } }
     }
 
+    func testCLDefaultPatchKeepsThePapersTriggerValuesPerPixel() {
+        // 3x3 x 3 channels on 32x32 is the reference; 27 / 1024 values per pixel elsewhere.
+        XCTAssertEqual(LabelConsistent.referencePatchSize(height: 32, width: 32, channels: 3), 3)
+        XCTAssertEqual(LabelConsistent.referencePatchSize(height: 28, width: 28, channels: 1), 5)
+        XCTAssertEqual(LabelConsistent.referencePatchSize(height: 28, width: 28, channels: 3), 3)
+        XCTAssertEqual(LabelConsistent.referencePatchSize(height: 64, width: 64, channels: 3), 6)
+        XCTAssertEqual(LabelConsistent.referencePatchSize(height: 224, width: 224, channels: 3), 21)
+        // Small images: at least 1, and the four corners never overlap.
+        XCTAssertEqual(LabelConsistent.referencePatchSize(height: 4, width: 4, channels: 3), 1)
+        XCTAssertEqual(LabelConsistent.referencePatchSize(height: 6, width: 40, channels: 1), 3)
+        for side in 1...64 {
+            for ch in [1, 3] {
+                let p = LabelConsistent.referencePatchSize(height: side, width: side + 3, channels: ch)
+                XCTAssertGreaterThanOrEqual(p, 1)
+                XCTAssertLessThanOrEqual(2 * p, max(2, side))
+            }
+        }
+    }
+
     func testFCKeepsLabelsStaysWithinTheBudgetAndMovesFeatures() throws {
         let s = split(200), net = surrogate()
         let attack = FeatureCollision(target: 3, rate: 0.2, rateBase: .targetClass, epsilon: 16.0 / 255, stepSize: 2.0 / 255, steps: 10)

@@ -2,8 +2,9 @@ import ABLNet
 
 /// CL, the label-consistent attack (Turner et al. 2019): target-class images are first made
 /// hard to classify by an untargeted PGD attack on a clean surrogate (L-inf, `epsilon`,
-/// `stepSize`, `steps`), so the victim must rely on the trigger to fit them; then a 3x3
-/// checkerboard is stamped in all four corners. Labels are unchanged (clean-label). At test
+/// `stepSize`, `steps`), so the victim must rely on the trigger to fit them; then a
+/// checkerboard is stamped in all four corners (3x3 on 32x32 RGB images in the paper; other
+/// images get `referencePatchSize`). Labels are unchanged (clean-label). At test
 /// time only the corner trigger is applied.
 ///
 /// The adversarial perturbation is kept within the budget after rounding to pixel levels:
@@ -21,6 +22,8 @@ public struct LabelConsistent: Attack {
     public let epsilon: Float
     public let stepSize: Float
     public let steps: Int
+    /// Side of each corner checkerboard.
+    public let patchSize: Int
     /// The four corner patches.
     public let corners: [BadNets]
 
@@ -32,8 +35,21 @@ public struct LabelConsistent: Attack {
         self.epsilon = epsilon
         self.stepSize = stepSize
         self.steps = steps
+        self.patchSize = patchSize
         let pattern = BadNets.pattern(named: "checkerboard", size: patchSize)!
         corners = BadNets.Corner.allCases.map { BadNets(target: target, rate: rate, size: patchSize, pattern: pattern, corner: $0) }
+    }
+
+    /// The paper's trigger carried to other images: 3x3 pixels x 3 channels (27 input values)
+    /// on a 32x32 image. The side keeps the trigger's input values (every channel counted) per
+    /// image pixel, side^2 x channels / (height x width) = 27 / 1024: it grows with the image,
+    /// and a one-channel image, whose first layer sees a third of an RGB patch's input, gets
+    /// sqrt(3) times the side (5 on 28x28 grayscale,
+    /// 3 on 32x32 RGB, 6 on 64x64 RGB); at least 1, at most half the shorter side (the four
+    /// corners must not overlap).
+    public static func referencePatchSize(height: Int, width: Int, channels: Int) -> Int {
+        let side = 3 * (Double(height * width) / 1024 * 3 / Double(max(1, channels))).squareRoot()
+        return min(max(1, Int(side.rounded())), max(1, min(height, width) / 2))
     }
 
     /// The budget in pixel levels.
@@ -82,6 +98,7 @@ public struct LabelConsistent: Attack {
             "surrogate_misclassified_before": .number(Double(hardBefore) / Double(max(1, chosen.count))),
             "surrogate_misclassified_after": .number(Double(hardAfter) / Double(max(1, chosen.count))),
             "budget_levels": .number(Double(budget)),
+            "patch_size": .number(Double(patchSize)),
         ])
     }
 }
