@@ -11,7 +11,8 @@ let fastSwift: [SwiftSetting] = [
 let package = Package(
     name: "ABLToolkit",
     products: [
-        .executable(name: "abl", targets: ["pipeline"]),
+        .executable(name: "abl", targets: ["abl"]),
+        .library(name: "ABLPipeline", targets: ["pipeline"]),
         .library(name: "CanonicalJSON", targets: ["CanonicalJSON"]),
         .library(name: "ABLNet", targets: ["ABLNet"]),
         .library(name: "Datasets", targets: ["Datasets"]),
@@ -52,11 +53,14 @@ let package = Package(
                 dependencies: ["ABLNet", "CanonicalJSON", "Datasets", "CPNG", "CJPEG", "CZlib", "CImageShim"],
                 swiftSettings: fastSwift),
         .target(name: "Sanitizer", dependencies: ["ABLNet", "Datasets"], swiftSettings: fastSwift),
-        .executableTarget(name: "pipeline",
-                          dependencies: ["ABLNet", "CanonicalJSON", "Datasets", "PoisonForge", "Sanitizer",
-                                         .product(name: "ArgumentParser", package: "swift-argument-parser")],
-                          swiftSettings: fastSwift,
-                          plugins: ["BuildInfo"]),
+        // The `abl` command's work (manifests, stages, cache, reports) as a library, so the fuzz
+        // targets and the tests reach it; `abl` itself is its entry point only.
+        .target(name: "pipeline",
+                dependencies: ["ABLNet", "CanonicalJSON", "Datasets", "PoisonForge", "Sanitizer",
+                               .product(name: "ArgumentParser", package: "swift-argument-parser")],
+                swiftSettings: fastSwift,
+                plugins: ["BuildInfo"]),
+        .executableTarget(name: "abl", dependencies: ["pipeline"], swiftSettings: fastSwift),
         // Writes the git commit into the `abl` command before each build (`abl --version`).
         .plugin(name: "BuildInfo", capability: .buildTool()),
 

@@ -17,6 +17,7 @@ let package = Package(
         .executableTarget(name: "fuzz-jpeg", dependencies: ["FuzzDriver", "FuzzSupport", .product(name: "PoisonForge", package: "ABLToolkit")], path: "Targets/jpeg"),
         .executableTarget(name: "fuzz-npy", dependencies: ["FuzzDriver", "FuzzSupport", .product(name: "PoisonForge", package: "ABLToolkit")], path: "Targets/npy"),
         .executableTarget(name: "fuzz-safetensors", dependencies: ["FuzzDriver", "FuzzSupport", .product(name: "ABLNet", package: "ABLToolkit")], path: "Targets/safetensors"),
+        .executableTarget(name: "fuzz-manifest", dependencies: ["FuzzDriver", "FuzzSupport", .product(name: "ABLPipeline", package: "ABLToolkit")], path: "Targets/manifest"),
         .executableTarget(name: "fuzz-json", dependencies: ["FuzzDriver", "FuzzSupport", .product(name: "CanonicalJSON", package: "ABLToolkit")], path: "Targets/json"),
     ]
 )

@@ -3,7 +3,7 @@
 #
 #   bash scripts/fuzz.sh [seconds-per-target] [target...]
 #
-# Targets: idx cifar png jpeg npy safetensors json (all by default); 8 s each by default.
+# Targets: idx cifar png jpeg npy safetensors json manifest (all by default); 8 s each by default.
 # Each target's seeds are written by the target itself into .build-fuzz/corpus/<target>/, which
 # also keeps what the fuzzer finds, so later runs start from there. Exits non-zero when a target
 # crashes, traps, leaks or hangs (10 s for one input), printing the input that did it
@@ -13,7 +13,7 @@ cd "$(dirname "$0")/.."
 seconds=${1:-8}
 shift || true
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(idx cifar png jpeg npy safetensors json)
+[ ${#targets[@]} -gt 0 ] || targets=(idx cifar png jpeg npy safetensors json manifest)
 scratch=.build-fuzz
 
 # The linker's notes on ASan's local symbols are noise.
@@ -28,6 +28,9 @@ export ABL_FUZZ_SCRATCH=$(mktemp -d -p "$shm" abl-fuzz.XXXXXX)
 trap 'rm -rf "$ABL_FUZZ_SCRATCH"' EXIT
 # Swift's own crash reporter would race ASan's: libFuzzer reports the trap itself.
 export SWIFT_BACKTRACE=enable=no
+# Values built once by Swift's static initialisers live until exit: not leaks (Fuzz/lsan.supp).
+export LSAN_OPTIONS="suppressions=$PWD/Fuzz/lsan.supp${LSAN_OPTIONS:+:$LSAN_OPTIONS}"
+
 failed=()
 for t in "${targets[@]}"; do
   bin="$scratch/debug/fuzz-$t"

@@ -3,9 +3,9 @@ import ArgumentParser
 import CanonicalJSON
 import Foundation
 
-@main
-struct ABL: ParsableCommand {
-    static let configuration = CommandConfiguration(
+/// The `abl` command; `Sources/abl` calls `ABL.main()`.
+public struct ABL: ParsableCommand {
+    public static let configuration = CommandConfiguration(
         commandName: "abl",
         abstract: "Forge poisoned image datasets and clean them with Anti-Backdoor Learning.",
         discussion: """
@@ -16,7 +16,9 @@ struct ABL: ParsableCommand {
         version: "abl \(ToolVersion.description)",
         subcommands: [Run.self, Sanitize.self, Status.self, Validate.self, Report.self, Detect.self, Compare.self, Attacks.self, Schema.self, Bench.self, Probe.self])
 
-    static func main() {
+    public init() {}
+
+    public static func main() {
         // before anything else: OpenBLAS reads its core type only when it is loaded
         BLAS.reexecWithPreferredCoreIfNeeded()
         // only `run` splits its work over ranks; any other command would run N times over the same files

@@ -1,0 +1,3 @@
+import pipeline
+
+ABL.main()
