@@ -28,7 +28,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/syscall.h>
 #include <time.h>
+#include <unistd.h>
 
 #define CHECK(f)                                                                             \
     do {                                                                                     \
@@ -228,7 +230,16 @@ static void time_bn(int c, int h, int w, int batch, int relu, const char *varian
     free(t);
 }
 
+// Linux grants a process AMX tile data only after arch_prctl(ARCH_REQ_XCOMP_PERM, XTILEDATA);
+// oneDNN asks for it itself. ARCH_GET_XCOMP_PERM: the extended features this process may use.
+static unsigned long xcomp_perm(void) {
+    unsigned long bits = 0;
+    if (syscall(SYS_arch_prctl, 0x1022 /* ARCH_GET_XCOMP_PERM */, &bits) != 0) return 0;
+    return bits;
+}
+
 int main(int argc, char **argv) {
+    unsigned long perm_before = xcomp_perm();
     int channels = argc > 1 ? atoi(argv[1]) : 3, size = argc > 2 ? atoi(argv[2]) : 32;
     int batch = argc > 3 ? atoi(argv[3]) : 128;
     if (argc > 4) calls = atoi(argv[4]);
@@ -259,5 +270,6 @@ int main(int argc, char **argv) {
         time_bn(bn[i][0], bn[i][1], bn[i][2], batch, bn[i][3], "plain", dnnl_nchw);
         time_bn(bn[i][0], bn[i][1], bn[i][2], batch, bn[i][3], "blocked", dnnl_nChw16c);
     }
+    printf("# XCOMP permissions (bit 18: AMX tile data): 0x%lx at start, 0x%lx at the end\n", perm_before, xcomp_perm());
     return 0;
 }
