@@ -3,7 +3,9 @@
 
 Per input shape and round, in this order: `abl bench --layers --json`, the oneDNN probe
 (scripts/onednn_probe/onednn_probe.c), and `abl bench --json` (whole training steps). Each cell
-of the tables is the smallest of the rounds (ms per call, each a median of --calls calls).
+of the tables is the smallest of the rounds (ms per call, each a median of --calls calls); our
+input gradient is the smallest backward with both gradients minus the smallest with the weight
+gradient only (abl bench --layers times the two call by call in alternation).
 
   cc -O2 -o /tmp/onednn_probe scripts/onednn_probe/onednn_probe.c -ldnnl
   swift build -c release
@@ -55,7 +57,7 @@ def main():
                 o = json.loads(line)
                 key = (o["kind"], o["in_channels"], o["out_channels"], o["height"], o["stride"], o["path"] == "fused relu" or o["kind"] == "conv3x3")
                 paths[key] = (o["layers"], o["path"])
-                for name in ("forward_ms", "weight_grad_ms", "input_grad_ms"):
+                for name in ("forward_ms", "weight_grad_ms", "backward_ms"):
                     if name in o:
                         ours[key + (name,)] = min(ours.get(key + (name,), 1e9), o[name])
             for line in run([a.probe, str(c), str(h), str(a.batch), str(a.calls)], env=env).splitlines():
@@ -73,6 +75,10 @@ def main():
                                 "--batch", str(a.batch)]).splitlines()[0])
             ms = a.batch / o["train_images_per_s"] * 1000
             step_ms = ms if step_ms is None else min(step_ms, ms)
+        # the input gradient: the smallest backward with both gradients minus the smallest with dW only
+        for key in list(ours):
+            if key[-1] == "backward_ms":
+                ours[key[:-1] + ("input_grad_ms",)] = ours[key] - ours[key[:-1] + ("weight_grad_ms",)]
         print(f"\n## {spec}, batch {a.batch}, {a.threads} thread(s), best of {a.rounds} rounds; {version.lstrip('# ')}")
         print("\nms per call; in brackets ours / oneDNN (above 1: oneDNN faster)\n")
         print("| layer (cin->cout HxW stride) | n | direction | ours (path) | " + " | ".join(CONV_VARIANTS) + " |")

@@ -21,8 +21,11 @@ extension Benchmark {
         /// Convolution: backward with the weight gradient only. BatchNorm: the whole backward.
         public var weightGradientMs: Double
         /// Convolution: backward with both gradients minus backward with the weight gradient
-        /// only; nil where the network does not compute it (the first layer). BatchNorm: nil.
+        /// only (the two timed call by call in alternation); nil where the network does not
+        /// compute it (the first layer). BatchNorm: nil.
         public var inputGradientMs: Double?
+        /// Convolution: backward with both gradients (nil where the network computes no dx).
+        public var backwardMs: Double?
 
         public var shape: String {
             kind == .conv3x3 ? "\(inChannels)->\(outChannels) \(height)x\(width) s\(stride)" : "\(inChannels) \(height)x\(width)"
@@ -38,8 +41,12 @@ extension Benchmark {
             try body()
             times.append(Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e6)
         }
-        times.sort()
-        return calls % 2 == 1 ? times[calls / 2] : (times[calls / 2 - 1] + times[calls / 2]) / 2
+        return median(times)
+    }
+
+    static func median(_ values: [Double]) -> Double {
+        let v = values.sorted(), n = v.count
+        return n % 2 == 1 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2
     }
 
     static func randomTensor(_ shape: [Int], _ rng: inout SeededRNG) -> Tensor {
@@ -72,16 +79,26 @@ extension Benchmark {
             let dy = randomTensor(y.shape, &rng)
             let p = layer.kernelPaths
             let fwd = try medianMilliseconds(calls: calls, warmup: warmup) { _ = try layer.forward(x, mode: .train) }
-            layer.computeInputGradient = false
-            let dw = try medianMilliseconds(calls: calls, warmup: warmup) { _ = try layer.backward(dy) }
-            var dx: Double?
+            // dW alone and dW + dx, call by call in alternation, so that both medians see the same load
+            var dw = 0.0, both: Double?
             if c.computeInputGradient {
-                layer.computeInputGradient = true
-                dx = try medianMilliseconds(calls: calls, warmup: warmup) { _ = try layer.backward(dy) } - dw
+                var alone: [Double] = [], full: [Double] = []
+                for k in -warmup..<calls {
+                    for wantDx in [false, true] {
+                        layer.computeInputGradient = wantDx
+                        let t = try medianMilliseconds(calls: 1, warmup: 0) { _ = try layer.backward(dy) }
+                        if k >= 0 { if wantDx { full.append(t) } else { alone.append(t) } }
+                    }
+                }
+                dw = median(alone)
+                both = median(full)
+            } else {
+                dw = try medianMilliseconds(calls: calls, warmup: warmup) { _ = try layer.backward(dy) }
             }
+            let dx = both.map { $0 - dw }
             out.append(LayerTiming(kind: .conv3x3, batch: batch, inChannels: c.inChannels, outChannels: c.outChannels, height: s[2], width: s[3],
                                    stride: c.stride, count: 1, path: "\(p.forward)/\(p.weightGradient)/\(p.inputGradient)",
-                                   forwardMs: fwd, weightGradientMs: dw, inputGradientMs: dx))
+                                   forwardMs: fwd, weightGradientMs: dw, inputGradientMs: dx, backwardMs: both))
         }
         for (_, bn) in net.batchNorms {
             guard let s = bn.lastInputShape else { continue }
@@ -97,7 +114,7 @@ extension Benchmark {
             let fwd = try medianMilliseconds(calls: calls, warmup: warmup) { _ = try layer.forward(x, mode: .train) }
             let bwd = try medianMilliseconds(calls: calls, warmup: warmup) { _ = try layer.backward(dy) }
             out.append(LayerTiming(kind: .batchNorm, batch: batch, inChannels: bn.channels, outChannels: bn.channels, height: s[2], width: s[3],
-                                   stride: 1, count: 1, path: path, forwardMs: fwd, weightGradientMs: bwd, inputGradientMs: nil))
+                                   stride: 1, count: 1, path: path, forwardMs: fwd, weightGradientMs: bwd, inputGradientMs: nil, backwardMs: nil))
         }
         return out
     }

@@ -116,6 +116,7 @@ struct Bench: ParsableCommand {
                     "threads": .number(Double(Engine.workers)), "kernels": .string(Engine.kernels.rawValue),
                 ]
                 if let dx = r.inputGradientMs { o["input_grad_ms"] = .number((dx * 1000).rounded() / 1000) }
+                if let b = r.backwardMs { o["backward_ms"] = .number((b * 1000).rounded() / 1000) }
                 print(JSON.object(o).canonical)
             } else {
                 let dx = r.inputGradientMs.map { String(format: "%10.3f", $0) } ?? String(repeating: " ", count: 9) + "-"
