@@ -57,3 +57,22 @@ extension CommandLineTests {
         XCTAssertTrue(text.out.hasPrefix("abl \(ToolVersion.number) (commit "), text.out)
     }
 }
+
+extension CommandLineTests {
+    /// `abl bench --layers`: one line per distinct 3x3 convolution and BatchNorm shape, with the
+    /// number of layers of that shape (WRN-16-1: 6 convolution shapes, 4 BatchNorm ones).
+    func testBenchLayersTimesEachDistinctShapeOnce() throws {
+        let r = try run(["bench", "--layers", "--model", "wrn-16-1", "--batch", "2", "--calls", "1", "--inputs", "1x8x8", "--threads", "1", "--json"])
+        XCTAssertEqual(r.code, 0, r.err)
+        let rows = try r.out.split(separator: "\n").map { try JSON.parse(bytes: Array($0.utf8)) }
+        let convs = rows.filter { $0["kind"]?.stringValue == "conv3x3" }, norms = rows.filter { $0["kind"]?.stringValue == "batchnorm" }
+        XCTAssertEqual(convs.map { $0["shape"]?.stringValue ?? "" },
+                       ["1->16 8x8 s1", "16->16 8x8 s1", "16->32 8x8 s2", "32->32 4x4 s1", "32->64 4x4 s2", "64->64 2x2 s1"])
+        XCTAssertEqual(convs.map { $0["layers"]?.intValue ?? 0 }, [1, 4, 1, 3, 1, 3])
+        XCTAssertEqual(norms.map { $0["layers"]?.intValue ?? 0 }, [5, 4, 3, 1])
+        // the first layer computes no input gradient; every other one reports both gradients
+        XCTAssertNil(convs[0]["input_grad_ms"])
+        for c in convs.dropFirst() { XCTAssertNotNil(c["input_grad_ms"]); XCTAssertNotNil(c["backward_ms"]) }
+        for o in rows { XCTAssertNotNil(o["forward_ms"]?.doubleValue); XCTAssertNotNil(o["weight_grad_ms"]?.doubleValue) }
+    }
+}

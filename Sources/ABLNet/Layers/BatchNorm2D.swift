@@ -27,6 +27,8 @@ public final class BatchNorm2D: Layer {
 
     private var input: Tensor?
     private let output = Tensor(shape: [0])
+    /// The shape of the last forward's input (`Benchmark.layers` times each shape alone).
+    var lastInputShape: [Int]? { input?.shape }
     private let dx = Tensor(shape: [0])
     private var mean: [Float]
     private var rstd: [Float]           // 1 / sqrt(var + eps) used by the last forward

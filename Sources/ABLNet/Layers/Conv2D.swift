@@ -25,6 +25,8 @@ public final class Conv2D: Layer {
     private var input: Tensor?
     private let output = Tensor(shape: [0])
     private let dx = Tensor(shape: [0])
+    /// The shape of the last forward's input (`Benchmark.layers` times each shape alone).
+    var lastInputShape: [Int]? { input?.shape }
     // Per-worker workspaces: im2col columns of a group of images, the group's output (or output
     // gradient) in (Cout, group*HW) layout, and the worker's partial weight gradient.
     private var cols: [Tensor] = []

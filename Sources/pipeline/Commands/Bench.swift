@@ -38,11 +38,17 @@ struct Bench: ParsableCommand {
     @Flag(help: "One JSON object per input shape and line.")
     var json = false
 
+    @Flag(help: "Time each distinct 3x3 convolution and BatchNorm shape of the model alone (ms per call) instead of whole steps.")
+    var layers = false
+
+    @Option(help: "With --layers: timed calls per measurement (the median is reported, after 2 warm-up calls).")
+    var calls = 9
+
     func validate() throws {
         guard Architecture(rawValue: model) != nil else { throw ValidationError("unknown model \(model); one of \(Architecture.allCases.map(\.rawValue))") }
         guard ["direct", "direct-stride1", "im2col"].contains(conv) else { throw ValidationError("--conv is direct, direct-stride1 or im2col, not \(conv)") }
         guard kernels == "auto" || KernelSet(rawValue: kernels) != nil else { throw ValidationError("--kernels is auto, avx512 or avx2, not \(kernels)") }
-        guard batch > 0, steps > 0 else { throw ValidationError("batch and steps must be positive") }
+        guard batch > 0, steps > 0, calls > 0 else { throw ValidationError("batch and steps must be positive") }
     }
 
     func run() throws {
@@ -62,6 +68,10 @@ struct Bench: ParsableCommand {
         for spec in inputs.split(separator: ",") {
             let d = spec.split(separator: "x").compactMap { Int($0) }
             guard d.count == 3, [1, 3].contains(d[0]), d[1] == d[2], d[1] >= 8 else { throw fail(ValidationError("bad input shape \(spec): use CxHxW with C 1 or 3 and H = W >= 8")) }
+            if layers {
+                do { try printLayers(channels: d[0], size: d[1]) } catch { throw fail(error) }
+                continue
+            }
             let r: Benchmark.Result
             do { r = try Benchmark.run(architecture: Architecture(rawValue: model)!, channels: d[0], size: d[1], batch: batch, steps: steps) } catch { throw fail(error) }
             if json {
@@ -84,6 +94,35 @@ struct Bench: ParsableCommand {
                     for p in r.layerPaths { print("    \(p.name) (\(p.shape)): \(p.forward) / \(p.weightGradient) / \(p.inputGradient)") }
                     pathsShown = true
                 }
+            }
+        }
+    }
+
+    /// `--layers`: one line (or JSON object) per distinct layer shape.
+    private func printLayers(channels: Int, size: Int) throws {
+        let rows = try Benchmark.layers(architecture: Architecture(rawValue: model)!, channels: channels, size: size, batch: batch, calls: calls)
+        if !json {
+            print("\(model) batch \(batch) input \(channels)x\(size)x\(size), ms per call (median of \(calls)), each shape alone:")
+            print("  kind       shape               layers  forward  weight-grad  input-grad  path")
+        }
+        for r in rows {
+            if json {
+                var o: [String: JSON] = [
+                    "model": .string(model), "batch": .number(Double(batch)), "input": .string("\(channels)x\(size)x\(size)"),
+                    "kind": .string(r.kind.rawValue), "shape": .string(r.shape), "in_channels": .number(Double(r.inChannels)),
+                    "out_channels": .number(Double(r.outChannels)), "height": .number(Double(r.height)), "width": .number(Double(r.width)),
+                    "stride": .number(Double(r.stride)), "layers": .number(Double(r.count)), "path": .string(r.path),
+                    "forward_ms": .number((r.forwardMs * 1000).rounded() / 1000), "weight_grad_ms": .number((r.weightGradientMs * 1000).rounded() / 1000),
+                    "threads": .number(Double(Engine.workers)), "kernels": .string(Engine.kernels.rawValue),
+                ]
+                if let dx = r.inputGradientMs { o["input_grad_ms"] = .number((dx * 1000).rounded() / 1000) }
+                if let b = r.backwardMs { o["backward_ms"] = .number((b * 1000).rounded() / 1000) }
+                print(JSON.object(o).canonical)
+            } else {
+                let dx = r.inputGradientMs.map { String(format: "%10.3f", $0) } ?? String(repeating: " ", count: 9) + "-"
+                print("  " + r.kind.rawValue.padding(toLength: 11, withPad: " ", startingAt: 0) + r.shape.padding(toLength: 19, withPad: " ", startingAt: 0)
+                      + String(format: " %6d %8.3f %12.3f ", r.count, r.forwardMs, r.weightGradientMs)
+                      + dx + "  " + r.path)
             }
         }
     }
