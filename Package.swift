@@ -60,7 +60,9 @@ let package = Package(
                                .product(name: "ArgumentParser", package: "swift-argument-parser")],
                 swiftSettings: fastSwift,
                 plugins: ["BuildInfo"]),
-        .executableTarget(name: "abl", dependencies: ["pipeline"], swiftSettings: fastSwift),
+        // Compiled for plain x86-64: it refuses a CPU without AVX2 and FMA before any code built
+        // for them runs.
+        .executableTarget(name: "abl", dependencies: ["pipeline", "CKernels"]),
         // Writes the git commit into the `abl` command before each build (`abl --version`).
         .plugin(name: "BuildInfo", capability: .buildTool()),
 

@@ -62,6 +62,18 @@ final class StageCacheTests: XCTestCase {
         XCTAssertNil(IngestStage().parameters(unset)["engine_workers"], "ingest runs no network")
     }
 
+    func testTrainingStagesKeyOnTheBLASCore() throws {
+        // another OpenBLAS core's sgemm sums in another order: a run folder carried to another
+        // kind of CPU must be recomputed there
+        let dir = T.tempFolder()
+        let m = try Manifest.resolve(T.manifest(dir, extra: ["attack": .object(["kind": .string("blend")]), "isolate": .object(["ratio": .number(0.1)])]), file: "m.json")
+        XCTAssertFalse(BLAS.coreName.isEmpty)
+        for s in [SurrogateStage(), PoisonStage(withSurrogate: true), IsolateStage(), UnlearnStage(), BaselineStage(onClean: false)] as [any Stage] {
+            XCTAssertEqual(s.parameters(m)["blas_core"]?.stringValue, BLAS.coreName, s.name)
+        }
+        XCTAssertNil(IngestStage().parameters(m)["blas_core"], "ingest runs no network")
+    }
+
     func testCosmeticManifestEditDoesNotRerun() throws {
         let dir = T.tempFolder()
         try setUpRun(dir).run()

@@ -68,10 +68,14 @@ enum TrainingSupport {
     /// the bits: `Engine.numericsVersion` when it is above 1 (absent means 1, so the keys of runs
     /// cached before the field existed still hold), and the worker count (the order of the
     /// engine's reductions) as `engine_workers` unless the parameters hold `model.threads`, and
-    /// the rank count (`ranks`, which splits every batch's sums) when above 1.
+    /// the rank count (`ranks`, which splits every batch's sums) when above 1, and the OpenBLAS core
+    /// (`blas_core`): another core's sgemm sums in another order, so a run folder carried to a
+    /// machine of another CPU kind is recomputed there rather than trusted. The engine's own
+    /// kernel set is not in it: the AVX-512 kernels compute the AVX2 kernels' bits.
     static func keyed(_ parameters: [String: JSON], _ m: Manifest) -> JSON {
         var p = parameters
         if Engine.numericsVersion > 1 { p["numerics"] = .number(Double(Engine.numericsVersion)) }
+        p["blas_core"] = .string(BLAS.coreName)
         // with `model.shards` the decomposition is in the model section, whatever runs it
         if m.ranks > 1 && m.config.model.shards == nil { p["ranks"] = .number(Double(m.ranks)) }
         if p["model"]?["threads"] == nil { p["engine_workers"] = .number(Double(m.engineWorkers)) }
