@@ -14,19 +14,20 @@ manifest format requires an attack, and one image cannot teach a backdoor.
 `run` runs what is not fresh (by default up to the isolate stage, which is all a verdict needs);
 `table` reads each run folder: the verdict from `abl detect --json` on the saved losses, the
 isolation model's ASR from isolate/metrics.json, the statistics' inferred target from
-isolation.json and, where the run went further from the same isolate stage, the no-defense and
-ABL figures of report.json.
+isolation.json, who trained the isolation model from isolate/stage.json (`produced_by`) and,
+where the run went further from the same isolate stage, the no-defense and ABL figures of
+report.json. Each case's row is kept as a snapshot in docs/results/detection-<schedule>/, so a
+case whose run folder is not on this machine keeps its measured row.
 """
 import argparse
 import datetime
 import json
 import os
-import platform
 import subprocess
 import sys
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-ABL = os.path.join(ROOT, ".build", "release", "abl")
+ABL = os.environ.get("ABL_BINARY") or os.path.join(ROOT, ".build", "release", "abl")
 SCHEDULES = {
     "quick": {"base": "manifests/quickstart.json", "train": 10000},
     "fmnist": {"base": "manifests/fmnist/badnets.json", "train": 60000},
@@ -108,72 +109,93 @@ def load(path):
         return None
 
 
-def cpu():
-    try:
-        with open("/proc/cpuinfo") as f:
-            info = f.read()
-    except OSError:
-        return platform.processor() or "unknown"
-    model = next((l.split(":", 1)[1].strip() for l in info.splitlines() if l.startswith("model name")), "unknown")
-    flags = next((l.split(":", 1)[1].split() for l in info.splitlines() if l.startswith("flags")), [])
-    vec = [f for f in ("avx2", "fma", "avx512f", "avx512_bf16", "amx_bf16") if f in flags]
-    return f"{model} ({' '.join(vec)})"
+def snapshots(schedule):
+    return os.path.join(ROOT, "docs", "results", f"detection-{schedule}")
+
+
+def producer(out, fallback):
+    """Who computed the isolate stage: its stage.json's produced_by, else the --trained-by text."""
+    rec = load(os.path.join(out, "isolate", "stage.json")) or {}
+    p = rec.get("produced_by")
+    date = (rec.get("ended") or "")[:10] or "unknown date"
+    if p:
+        vec = [f for f in ("avx2", "avx512f", "amx_bf16") if f in p.get("cpu_features", [])]
+        return f"abl {p['abl']}, {p['cpu']} ({' '.join(vec)}; OpenBLAS {p['openblas_core']}), {date}"
+    return f"{fallback or 'an abl binary that did not record itself'}, {date}"
+
+
+def measure(name, out, trained_by):
+    """One case's row from its run folder, or None when the folder holds no isolate stage."""
+    det = subprocess.run([ABL, "detect", out, "--json"], capture_output=True, text=True)
+    if det.returncode != 0:
+        return None
+    v = json.loads(det.stdout)
+    a = load(os.path.join(out, "poison", "attack.json")) or {}
+    iso = load(os.path.join(out, "isolate", "isolation.json")) or {}
+    met = (load(os.path.join(out, "isolate", "metrics.json")) or {}).get("final", {})
+    rep = load(os.path.join(out, "report", "report.json"))
+    # a report made from an earlier isolate stage says nothing about this one
+    iso_key = (load(os.path.join(out, "isolate", "stage.json")) or {}).get("cache_key")
+    if rep and rep.get("stages", {}).get("isolate", {}).get("cache_key") != iso_key:
+        rep = None
+    clean = name.startswith("clean")
+    truth = None if clean else a.get("target")
+    found = bool(v.get("backdoor")) and v.get("target") == truth
+    s = (v.get("labels") or [{}])[0]
+    verdict = "none" if v.get("backdoor") is None else (f"backdoor, label {v['target']}" if v["backdoor"] else "no backdoor")
+    ok = ("✓" if not v.get("backdoor") else "✗ false alarm") if clean else ("✓" if found else "✗")
+    # the label the loss statistic would isolate without the verdict: its top-scoring label
+    scores = iso.get("class_" + (iso.get("target_statistic") or "").replace("-", "_")) or {}
+    stat = max(sorted(scores), key=lambda k: scores[k]) if scores else "–"
+    nd = abl = None
+    if rep:
+        nd, abl = rep["models"].get("no_defense", {}), rep["models"].get("abl", {})
+    attack_text = "clean (1 image poisoned)" if clean else f"{a.get('name')} → {truth} at {a.get('rate')}"
+    cells = [name, attack_text, str(a.get("poisoned", "–")), verdict, ok, f"{v.get('family_p_value', 1):.2g}",
+             f"label {s.get('label', '–')}, {s.get('signal', '–')}: {pct(s.get('train_share'))} vs {pct(s.get('test_share'))}",
+             pct(met.get("asr")), str(stat), f"{iso.get('count', '–')} ({pct(iso.get('precision'))})",
+             pct(nd.get("asr")) if nd else "–", pct(abl.get("asr")) if abl else "–", producer(out, trained_by)]
+    return {"case": name, "clean": clean, "backdoor": v.get("backdoor"), "found": found, "cells": cells}
 
 
 def table(args):
-    version = subprocess.run([ABL, "--version"], capture_output=True, text=True).stdout.strip()
+    """Each case from its run folder when it has one (refreshing the case's snapshot in
+    docs/results/detection-<schedule>/), else from the committed snapshot of an earlier run."""
     rows, clean_fp, cleans, attacks_found, attacks = [], 0, 0, 0, 0
+    os.makedirs(snapshots(args.schedule), exist_ok=True)
     for name, path in manifests(args.schedule):
         m = load(path)
-        out = os.path.join(ROOT, m["output"])
-        det = subprocess.run([ABL, "detect", out, "--json"], capture_output=True, text=True)
-        if det.returncode != 0:
-            rows.append(f"| {name} | not run | | | | | | | | | | |")
+        snap = os.path.join(snapshots(args.schedule), name + ".json")
+        row = measure(name, os.path.join(ROOT, m["output"]), args.trained_by)
+        if row:
+            with open(snap, "w") as f:
+                json.dump(row, f, indent=2, sort_keys=True, ensure_ascii=False)
+                f.write("\n")
+        else:
+            row = load(snap)
+        if not row:
+            rows.append(f"| {name} | not run |" + " |" * 11)
             continue
-        v = json.loads(det.stdout)
-        a = load(os.path.join(out, "poison", "attack.json")) or {}
-        iso = load(os.path.join(out, "isolate", "isolation.json")) or {}
-        met = (load(os.path.join(out, "isolate", "metrics.json")) or {}).get("final", {})
-        rep = load(os.path.join(out, "report", "report.json"))
-        # a report made from an earlier isolate stage says nothing about this one
-        iso_key = (load(os.path.join(out, "isolate", "stage.json")) or {}).get("cache_key")
-        if rep and rep.get("stages", {}).get("isolate", {}).get("cache_key") != iso_key:
-            rep = None
-        clean = name.startswith("clean")
-        truth = None if clean else a.get("target")
-        found = v.get("backdoor") and v.get("target") == truth
-        if clean:
+        if row["clean"]:
             cleans += 1
-            clean_fp += bool(v.get("backdoor"))
+            clean_fp += bool(row["backdoor"])
         else:
             attacks += 1
-            attacks_found += bool(found)
-        s = (v.get("labels") or [{}])[0]
-        verdict = "none" if v.get("backdoor") is None else (f"backdoor, label {v['target']}" if v["backdoor"] else "no backdoor")
-        ok = ("✓" if not v.get("backdoor") else "✗ false alarm") if clean else ("✓" if found else "✗")
-        # the label the loss statistic would isolate without the verdict: its top-scoring label
-        scores = iso.get("class_" + (iso.get("target_statistic") or "").replace("-", "_")) or {}
-        stat = max(sorted(scores), key=lambda k: scores[k]) if scores else "–"
-        nd = abl = None
-        if rep:
-            nd, abl = rep["models"].get("no_defense", {}), rep["models"].get("abl", {})
-        attack_text = "clean (1 image poisoned)" if clean else f"{a.get('name')} → {truth} at {a.get('rate')}"
-        rows.append(f"| {name} | {attack_text} | {a.get('poisoned', '–')} | {verdict} | {ok} | {v.get('family_p_value', 1):.2g} "
-                    f"| label {s.get('label', '–')}, {s.get('signal', '–')}: {pct(s.get('train_share'))} vs {pct(s.get('test_share'))} "
-                    f"| {pct(met.get('asr'))} | {stat} | {iso.get('count', '–')} ({pct(iso.get('precision'))}) | {pct(nd.get('asr')) if nd else '–'} | {pct(abl.get('asr')) if abl else '–'} |")
+            attacks_found += bool(row["found"])
+        rows.append("| " + " | ".join(row["cells"]) + " |")
     now = datetime.date.today().isoformat()
-    command = f"python3 scripts/detection_grid.py table --schedule {args.schedule}" + (f" --trained-by '{args.trained_by}'" if args.trained_by else "")
+    command = f"python3 scripts/detection_grid.py table --schedule {args.schedule}"
     print(f"<!-- generated by: {command} -->")
     print(f"# Detection grid, {args.schedule} schedule\n")
-    print(f"Generated by `{command}` on {now} from the run folders of "
-          f"`manifests/detection/{args.schedule}/` (run with `python3 scripts/detection_grid.py run --schedule {args.schedule}`), "
-          f"with {version}, on {cpu()}. The verdict is `abl detect` on each run's saved isolation losses with the default rule "
-          f"(docs/DETECTION.md). Figures in %.\n")
-    if args.trained_by:
-        print(f"The isolation models (isolate stage) were trained by {args.trained_by}; `abl detect` judged their saved outputs.\n")
+    print(f"Generated by `{command}` on {now} from the run folders of `manifests/detection/{args.schedule}/` "
+          f"(run with `python3 scripts/detection_grid.py run --schedule {args.schedule}`) or, for a case whose folder "
+          f"is not on this machine, from its snapshot in `docs/results/detection-{args.schedule}/` (written by an "
+          f"earlier `table` from that run's folder). The verdict is `abl detect` on each run's saved isolation losses "
+          f"with the default rule (docs/DETECTION.md); the last column names the binary, CPU and date of the isolate "
+          f"stage that trained the isolation model. Figures in %.\n")
     print(f"Clean sets judged backdoored: {clean_fp} of {cleans} run; attacks whose target was named: {attacks_found} of {attacks} run.\n")
-    print("| case | attack | poisoned | verdict | right | family p | strongest label and signal: training vs test share beyond the threshold | isolation-model ASR | label the loss statistic names without a verdict | isolated (precision) | no-def ASR | ABL ASR |")
-    print("|---|---|---|---|---|---|---|---|---|---|---|---|")
+    print("| case | attack | poisoned | verdict | right | family p | strongest label and signal: training vs test share beyond the threshold | isolation-model ASR | label the loss statistic names without a verdict | isolated (precision) | no-def ASR | ABL ASR | isolation model trained by |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
     for r in rows:
         print(r)
 
@@ -184,7 +206,7 @@ def main():
     p.add_argument("--schedule", choices=sorted(SCHEDULES), default="quick")
     p.add_argument("--stage", default="isolate", help="run up to this stage (empty: the whole manifest)")
     p.add_argument("--jobs", type=int, default=1, help="runs at once (each uses every core)")
-    p.add_argument("--trained-by", default="", help="table: where the isolate stages came from, when not from this binary")
+    p.add_argument("--trained-by", default="", help="table: what trained the isolate stages whose stage.json does not say")
     args = p.parse_args()
     {"write": write, "run": run, "table": table}[args.command](args)
 

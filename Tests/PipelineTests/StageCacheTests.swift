@@ -24,6 +24,24 @@ final class StageCacheTests: XCTestCase {
         XCTAssertNotNil(rec.outputs["train_images.npy"])
         XCTAssertEqual(rec.cacheKey.count, 64)
         XCTAssertEqual(rec.inputs.keys.filter { $0.hasPrefix("file:") }.count, 4)
+        XCTAssertEqual(rec.producedBy, ProducedBy.current, "the record names the binary and the CPU that computed it")
+        XCTAssertTrue(rec.producedBy?.abl.contains(ToolVersion.commit) ?? false)
+    }
+
+    func testARecordWithoutProducerStillReadsAndKeepsItsKey() throws {
+        // records written before `produced_by` existed stay valid: the field is not in the key
+        let dir = T.tempFolder()
+        let r = try setUpRun(dir)
+        _ = try r.run()
+        let path = dir + "/run/count/stage.json"
+        var doc = try JSON.parse(bytes: Array(try Data(contentsOf: URL(fileURLWithPath: path))))
+        guard case .object(var o) = doc else { return XCTFail("stage.json is not an object") }
+        XCTAssertNotNil(o["produced_by"])
+        o["produced_by"] = nil
+        doc = .object(o)
+        try Data(doc.pretty.utf8).write(to: URL(fileURLWithPath: path))
+        XCTAssertNil(StageRecord.read(folder: dir + "/run/count")?.producedBy)
+        XCTAssertEqual(try states(r)["count"], .fresh)
     }
 
     func testTrainingStagesKeyOnTheEngineNumericsFromVersionTwo() throws {

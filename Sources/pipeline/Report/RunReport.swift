@@ -102,7 +102,10 @@ struct RunReport: Codable, Sendable {
         var cacheKey: String
         var ended: String
         var status: String
-        enum CodingKeys: String, CodingKey { case ended, status, durationS = "duration_s", cacheKey = "cache_key" }
+        /// The binary and CPU that computed the stage (its `stage.json`); absent for stages
+        /// recorded before the field existed.
+        var producedBy: ProducedBy? = nil
+        enum CodingKeys: String, CodingKey { case ended, status, durationS = "duration_s", cacheKey = "cache_key", producedBy = "produced_by" }
     }
 
     struct Unlearning: Codable, Sendable {

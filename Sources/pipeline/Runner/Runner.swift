@@ -266,7 +266,8 @@ final class Runner {
                 stage: s.name,
                 cacheKey: try StageRecord.cacheKey(stage: s.name, parameters: params, inputs: inputs, formatVersion: s.formatVersion),
                 parameters: params, inputs: inputs, outputs: outputs, formatVersion: s.formatVersion,
-                volatile: s.volatileOutputs(manifest).filter { outputs[$0] != nil }, started: Runner.iso(started), ended: Runner.iso(ended), durationSeconds: ended.timeIntervalSince(started))
+                volatile: s.volatileOutputs(manifest).filter { outputs[$0] != nil }, started: Runner.iso(started), ended: Runner.iso(ended), durationSeconds: ended.timeIntervalSince(started),
+                producedBy: .current)
             // The record is written last: a folder without it is never trusted.
             try AtomicFile.write(Data(record.json.pretty.utf8), to: work + "/" + StageRecord.fileName)
             let final = folder(s.name)

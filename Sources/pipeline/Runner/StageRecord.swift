@@ -20,16 +20,22 @@ struct StageRecord: Codable, Equatable {
     var started: String
     var ended: String
     var durationSeconds: Double
+    /// The binary and the CPU that computed the outputs (`ProducedBy.current`), so that a figure
+    /// read from a cached stage names what produced it; not part of the key. Absent in records
+    /// written before the field existed.
+    var producedBy: ProducedBy? = nil
 
     enum CodingKeys: String, CodingKey {
         case stage, parameters, inputs, outputs, started, ended
         case cacheKey = "cache_key", formatVersion = "format_version", volatile = "volatile_outputs", durationSeconds = "duration_s"
+        case producedBy = "produced_by"
     }
 
     init(stage: String, cacheKey: String, parameters: JSON, inputs: [String: String], outputs: [String: String], formatVersion: Int,
-         volatile: [String] = [], started: String, ended: String, durationSeconds: Double) {
+         volatile: [String] = [], started: String, ended: String, durationSeconds: Double, producedBy: ProducedBy? = nil) {
         self.stage = stage; self.cacheKey = cacheKey; self.parameters = parameters; self.inputs = inputs; self.outputs = outputs
         self.formatVersion = formatVersion; self.volatile = volatile; self.started = started; self.ended = ended; self.durationSeconds = durationSeconds
+        self.producedBy = producedBy
     }
 
     /// Records written before `volatile_outputs` and the times existed still read.
@@ -45,6 +51,7 @@ struct StageRecord: Codable, Equatable {
         started = try c.decodeIfPresent(String.self, forKey: .started) ?? ""
         ended = try c.decodeIfPresent(String.self, forKey: .ended) ?? ""
         durationSeconds = try c.decodeIfPresent(Double.self, forKey: .durationSeconds) ?? 0
+        producedBy = try c.decodeIfPresent(ProducedBy.self, forKey: .producedBy)
     }
 
     func encode(to encoder: any Encoder) throws {
@@ -59,6 +66,7 @@ struct StageRecord: Codable, Equatable {
         try c.encode(started, forKey: .started)
         try c.encode(ended, forKey: .ended)
         try c.encode((durationSeconds * 1000).rounded() / 1000, forKey: .durationSeconds)
+        try c.encodeIfPresent(producedBy, forKey: .producedBy)
     }
 
     /// The record as written to `stage.json`.

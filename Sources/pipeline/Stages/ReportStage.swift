@@ -86,7 +86,8 @@ struct ReportStage: Stage {
             guard let rec = StageRecord.read(folder: ctx.upstreamFolder(s)) else { throw StageError.failed(stage: name, reason: "\(file(s, StageRecord.fileName)): missing or invalid") }
             records[s] = rec
             // the report runs only on fresh upstream stages (the runner brings them up to date first)
-            stages[s] = .init(durationS: (rec.durationSeconds * 1000).rounded() / 1000, cacheKey: rec.cacheKey, ended: rec.ended, status: "fresh")
+            stages[s] = .init(durationS: (rec.durationSeconds * 1000).rounded() / 1000, cacheKey: rec.cacheKey, ended: rec.ended, status: "fresh",
+                                 producedBy: rec.producedBy)
         }
         // content digests of the data and the models the numbers come from (SHA-256 of the files)
         func digest(_ stage: String, _ f: String) -> String { records[stage]?.outputs[f] ?? "" }
