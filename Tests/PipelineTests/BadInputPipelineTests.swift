@@ -36,6 +36,27 @@ final class BadInputPipelineTests: XCTestCase {
         }
     }
 
+    func testAnImageOfAnotherSizeNamesTheFileAndTheManifestKeyThatResizes() throws {
+        let dir = T.tempFolder()
+        for cls in ["a", "b"] {
+            try FileManager.default.createDirectory(atPath: "\(dir)/img/\(cls)", withIntermediateDirectories: true)
+            for i in 0..<3 {
+                let side = cls == "b" && i == 2 ? 6 : 4
+                let png = try PNGCodec.encode(pixels: [UInt8](repeating: UInt8(40 * i), count: side * side), width: side, height: side, channels: 1)
+                T.write(png, "\(dir)/img/\(cls)/\(i).png")
+            }
+        }
+        let dataset: JSON = .object(["format": .string("image-folder"), "root": .string(dir + "/img"), "test_ratio": .number(0.34),
+                                     "channels": .number(1), "height": .number(4), "width": .number(4), "size_policy": .string("reject")])
+        let m = try Manifest.resolve(T.manifest(dir, extra: ["dataset": dataset]), file: "m.json")
+        let r = Runner(manifest: m, stages: [IngestStage()], quiet: true)
+        XCTAssertThrowsError(try r.run()) { e in
+            let text = "\(e)"
+            XCTAssertTrue(text.contains(dir + "/img/b/2.png") && text.contains("6x6") && text.contains("4x4") && text.contains("dataset.size_policy"), text)
+        }
+        XCTAssertEqual(try r.status().first?.state, .neverRun)
+    }
+
     func testASurrogateCheckpointWithNaNWeightsFailsTheStageNamingTheKey() throws {
         let dir = T.tempFolder()
         let ckpt = dir + "/surrogate.safetensors"

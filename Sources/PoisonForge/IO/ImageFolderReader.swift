@@ -49,7 +49,7 @@ public enum ImageFolderReader {
         if decoded.width == width && decoded.height == height { return decoded.pixels }
         switch policy {
         case .reject:
-            throw DatasetError.shapeMismatch(path: path, reason: "image is \(decoded.width)x\(decoded.height), the manifest declares \(width)x\(height) (set dataset.size_policy to \"resize\" to resize)")
+            throw DatasetError.imageSize(path: path, width: decoded.width, height: decoded.height, declaredWidth: width, declaredHeight: height)
         case .resize:
             return Resize.bilinear(decoded.pixels, width: decoded.width, height: decoded.height, channels: channels,
                                    toWidth: width, toHeight: height)

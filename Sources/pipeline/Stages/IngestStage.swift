@@ -29,7 +29,13 @@ struct IngestStage: Stage {
     func run(_ ctx: StageContext) throws {
         let m = ctx.manifest
         let d = m.config.dataset
-        var dataset = try IngestStage.source(m).load(name: d.format.rawValue)
+        var dataset: Dataset
+        do {
+            dataset = try IngestStage.source(m).load(name: d.format.rawValue)
+        } catch let e as DatasetError {
+            if case .imageSize = e { throw StageError.failed(stage: name, reason: "\(e) (set dataset.size_policy to \"resize\" to resize)") }
+            throw e
+        }
         if let path = d.poisonIndicator {
             // the user's ground truth, by row of the training set as read (labels as given are all that is known)
             let flags = try PoisonIndicator.read(path, trainCount: dataset.train.count)
