@@ -7,7 +7,7 @@ import XCTest
 /// fit"), non-finite weights and negative variances are refused, and the network is left unchanged.
 final class CheckpointValidationTests: XCTestCase {
     private func saved() throws -> (net: Network, path: String) {
-        let net = Architecture.smallCNN.build(inputChannels: 1, numClasses: 3, seed: 2)
+        let net = Architecture.smallCNN.build(inputChannels: 1, numClasses: 3, seed: 2, engine: .tests)
         let path = NSTemporaryDirectory() + "abl-ckpt-\(UUID().uuidString).safetensors"
         try SafeTensors.save(net, to: path)
         return (net, path)
@@ -91,7 +91,7 @@ final class CheckpointValidationTests: XCTestCase {
 
     func testAModelMismatchIsNotAFormatError() throws {
         let (_, path) = try saved()
-        let other = Architecture.smallCNN.build(inputChannels: 1, numClasses: 5, seed: 2)
+        let other = Architecture.smallCNN.build(inputChannels: 1, numClasses: 5, seed: 2, engine: .tests)
         XCTAssertThrowsError(try SafeTensors.load(into: other, from: path)) { e in
             guard case ABLNetError.checkpoint = e else { return XCTFail("\(e)") }
             XCTAssertTrue("\(e)".contains("fc.weight") && "\(e)".contains("shape"), "\(e)")

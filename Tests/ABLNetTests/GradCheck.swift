@@ -94,3 +94,8 @@ extension GradCheck {
         XCTAssertLessThan(rel, tolerance, "\(name): numeric \(numeric) analytic \(analytic)", file: file, line: line)
     }
 }
+
+extension EngineSettings {
+    /// Two workers, so that the tests run the engine's parallel paths.
+    static let tests = EngineSettings(workers: 2)
+}

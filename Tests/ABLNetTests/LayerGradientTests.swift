@@ -2,8 +2,6 @@ import XCTest
 @testable import ABLNet
 
 final class LayerGradientTests: XCTestCase {
-    override func setUp() { Engine.configure(workers: 2) }
-    override func tearDown() { Engine.configure(workers: 1) }
 
     func checkLayer(_ name: String, _ layer: Layer, input shape: [Int], mode: Mode = .train, params: [Parameter] = []) throws {
         var rng = SeededRNG(seed: 1, stream: name)
@@ -19,7 +17,7 @@ final class LayerGradientTests: XCTestCase {
     func testConv2DGradients() throws {
         var rng = SeededRNG(seed: 3)
         for (k, s, p, bias) in [(3, 1, 1, false), (3, 2, 1, true), (1, 2, 0, false), (1, 1, 0, true), (5, 1, 2, false)] {
-            let conv = Conv2D(name: "conv k\(k)s\(s)p\(p)", inChannels: 3, outChannels: 4, kernel: k, stride: s, padding: p, bias: bias)
+            let conv = Conv2D(name: "conv k\(k)s\(s)p\(p)", inChannels: 3, outChannels: 4, kernel: k, stride: s, padding: p, bias: bias, engine: .tests)
             for i in 0..<conv.weight.value.count { conv.weight.value.data[i] = rng.normal() * 0.3 }
             try checkLayer(conv.name, conv, input: [3, 3, 7, 6], params: [conv.weight] + (conv.bias.map { [$0] } ?? []))
         }
@@ -27,19 +25,19 @@ final class LayerGradientTests: XCTestCase {
 
     func testConv2DIsIndependentOfWorkerCount() throws {
         var rng = SeededRNG(seed: 4)
-        let conv = Conv2D(name: "c", inChannels: 2, outChannels: 3, kernel: 3, stride: 1, padding: 1)
+        let conv = Conv2D(name: "c", inChannels: 2, outChannels: 3, kernel: 3, stride: 1, padding: 1, engine: EngineSettings(workers: 1))
         for i in 0..<conv.weight.value.count { conv.weight.value.data[i] = rng.normal() }
+        let twin = Conv2D(name: "c", inChannels: 2, outChannels: 3, kernel: 3, stride: 1, padding: 1, engine: EngineSettings(workers: 2))
+        twin.weight.value.data.update(from: conv.weight.value.data, count: conv.weight.value.count)
         let x = GradCheck.randomTensor([5, 2, 6, 6], &rng)
-        Engine.configure(workers: 1)
         let y1 = try conv.forward(x, mode: .train).array
-        Engine.configure(workers: 2)
-        let y2 = try conv.forward(x, mode: .train).array
+        let y2 = try twin.forward(x, mode: .train).array
         XCTAssertEqual(y1, y2)
     }
 
     func testConv2DMatchesADirectConvolution() throws {
         var rng = SeededRNG(seed: 5)
-        let conv = Conv2D(name: "c", inChannels: 2, outChannels: 2, kernel: 3, stride: 2, padding: 1, bias: true)
+        let conv = Conv2D(name: "c", inChannels: 2, outChannels: 2, kernel: 3, stride: 2, padding: 1, bias: true, engine: .tests)
         for i in 0..<conv.weight.value.count { conv.weight.value.data[i] = rng.normal() }
         conv.bias!.value.data[1] = 0.5
         let x = GradCheck.randomTensor([1, 2, 5, 5], &rng)
@@ -57,7 +55,7 @@ final class LayerGradientTests: XCTestCase {
 
     func testBatchNormGradientsInTrainEvalAndFrozenModes() throws {
         var rng = SeededRNG(seed: 6)
-        let bn = BatchNorm2D(name: "bn", channels: 3)
+        let bn = BatchNorm2D(name: "bn", channels: 3, engine: .tests)
         for i in 0..<3 { bn.weight.value.data[i] = 1 + rng.normal() * 0.3; bn.bias.value.data[i] = rng.normal() * 0.3 }
         try checkLayer("bn train", bn, input: [4, 3, 5, 5], mode: .train, params: [bn.weight, bn.bias])
         for i in 0..<3 { bn.runningMean.data[i] = rng.normal() * 0.2; bn.runningVar.data[i] = 0.5 + rng.unitFloat() }
@@ -70,8 +68,8 @@ final class LayerGradientTests: XCTestCase {
 
     func testFusedBatchNormReLUEqualsBatchNormThenReLU() throws {
         var rng = SeededRNG(seed: 16)
-        let fused = BatchNorm2D(name: "fused", channels: 3, relu: true)
-        let plain = BatchNorm2D(name: "plain", channels: 3), relu = ReLU()
+        let fused = BatchNorm2D(name: "fused", channels: 3, relu: true, engine: .tests)
+        let plain = BatchNorm2D(name: "plain", channels: 3, engine: .tests), relu = ReLU(engine: .tests)
         for i in 0..<3 {
             let (g, b) = (1 + rng.normal() * 0.3, rng.normal() * 0.3)
             fused.weight.value.data[i] = g; plain.weight.value.data[i] = g
@@ -96,7 +94,7 @@ final class LayerGradientTests: XCTestCase {
     }
 
     func testBatchNormMatchesPyTorchStatistics() throws {
-        let bn = BatchNorm2D(name: "bn", channels: 1)
+        let bn = BatchNorm2D(name: "bn", channels: 1, engine: .tests)
         let x = Tensor(shape: [2, 1, 1, 2], values: [1, 2, 3, 4])
         let y = try bn.forward(x, mode: .train)
         // mean 2.5, biased var 1.25 -> y = (x - 2.5) / sqrt(1.25 + 1e-5)
@@ -107,7 +105,7 @@ final class LayerGradientTests: XCTestCase {
     }
 
     func testElementwisePoolingAndLinearGradients() throws {
-        try checkLayer("relu", ReLU(), input: [2, 3, 4, 4])
+        try checkLayer("relu", ReLU(engine: .tests), input: [2, 3, 4, 4])
         try checkLayer("avgpool", AvgPool2D(kernel: 2), input: [2, 3, 4, 6])
         try checkLayer("maxpool", MaxPool2D(kernel: 3, stride: 2, padding: 1), input: [2, 2, 7, 7])
         try checkLayer("gap", GlobalAvgPool(), input: [2, 3, 5, 4])

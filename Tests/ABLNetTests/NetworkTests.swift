@@ -3,8 +3,6 @@ import XCTest
 @testable import ABLNet
 
 final class NetworkTests: XCTestCase {
-    override func setUp() { Engine.configure(workers: 2) }
-    override func tearDown() { Engine.configure(workers: 1) }
 
     /// Whole WRN-10-1 with BatchNorm in eval mode (random running statistics, so every BN is a
     /// fixed affine map): every parameter tensor and the input gradient, entry by entry. The
@@ -12,7 +10,7 @@ final class NetworkTests: XCTestCase {
     /// slope exactly (3 % here, for Float32). Central differences are not usable: one near-zero
     /// ReLU late in the network puts a kink within 1e-3 of the operating point for many weights.
     func testWholeSmallWRNGradientsAndInputGradient() throws {
-        let net = Models.wideResNet(depth: 10, widen: 1, inputChannels: 1, numClasses: 3, seed: 2)
+        let net = Models.wideResNet(depth: 10, widen: 1, inputChannels: 1, numClasses: 3, seed: 2, engine: .tests)
         net.inputGradient = true
         var rng = SeededRNG(seed: 10)
         for (_, bn) in net.batchNorms {
@@ -35,7 +33,7 @@ final class NetworkTests: XCTestCase {
     /// make the function strongly curved and Float32 limits how small the step can be, so the
     /// tolerance is 10 %; per-layer checks test BatchNorm's batch-statistics backward at 2 %.
     func testWholeSmallWRNGradientsInTrainingMode() throws {
-        let net = Models.wideResNet(depth: 10, widen: 1, inputChannels: 1, numClasses: 3, seed: 2)
+        let net = Models.wideResNet(depth: 10, widen: 1, inputChannels: 1, numClasses: 3, seed: 2, engine: .tests)
         net.inputGradient = true
         var rng = SeededRNG(seed: 10)
         let x = GradCheck.randomTensor([3, 1, 6, 6], &rng)
@@ -47,7 +45,7 @@ final class NetworkTests: XCTestCase {
     }
 
     func testWRN161HasTheReferenceStateDictNamesAndSize() {
-        let net = Architecture.wrn16_1.build(inputChannels: 3, numClasses: 10, seed: 0)
+        let net = Architecture.wrn16_1.build(inputChannels: 3, numClasses: 10, seed: 0, engine: .tests)
         let names = net.parameters.map(\.0)
         XCTAssertEqual(names.first, "conv1.weight")
         XCTAssertTrue(names.contains("block1.layer.0.bn1.weight"))
@@ -60,13 +58,13 @@ final class NetworkTests: XCTestCase {
 
     func testAnyInputSizeAndChannelCountAndFeatures() throws {
         for (c, s) in [(1, 28), (3, 32), (3, 20)] {
-            let net = Architecture.wrn16_1.build(inputChannels: c, numClasses: 10, seed: 1)
+            let net = Architecture.wrn16_1.build(inputChannels: c, numClasses: 10, seed: 1, engine: .tests)
             let x = Tensor(shape: [2, c, s, s])
             let y = try net.forward(x, mode: .eval)
             XCTAssertEqual(y.shape, [2, 10])
             XCTAssertEqual(net.features?.shape, [2, 64])
         }
-        let net = Architecture.smallCNN.build(inputChannels: 1, numClasses: 4, seed: 1)
+        let net = Architecture.smallCNN.build(inputChannels: 1, numClasses: 4, seed: 1, engine: .tests)
         XCTAssertThrowsError(try net.forward(Tensor(shape: [2, 3, 8, 8]), mode: .eval)) { e in XCTAssertTrue("\(e)".contains("small-cnn"), "\(e)") }
         XCTAssertThrowsError(try net.forward(Tensor(shape: [0, 1, 8, 8]), mode: .eval)) { e in XCTAssertTrue("\(e)".contains("empty batch"), "\(e)") }
     }

@@ -8,10 +8,8 @@ import XCTest
 /// reference model's state_dict. Skipped where python3 with numpy is missing.
 final class ReferenceImplementationTests: XCTestCase {
     func testWRN161LogitsMatchTheNumPyReference() throws {
-        Engine.configure(workers: 2)
-        defer { Engine.configure(workers: 1) }
         let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
-        let net = Architecture.wrn16_1.build(inputChannels: 3, numClasses: 5, seed: 4)
+        let net = Architecture.wrn16_1.build(inputChannels: 3, numClasses: 5, seed: 4, engine: .tests)
         // a few training steps so that BatchNorm's running statistics are not the defaults
         let d = quadrantData(count: 64, size: 12, seed: 5)
         let rgb = d.pixels.flatMap { [$0, $0 &+ 30, $0 / 2] }

@@ -38,13 +38,11 @@ func train(_ net: Network, pixels: [UInt8], labels: [Int], size: Int, epochs: In
 }
 
 final class TrainingTests: XCTestCase {
-    override func setUp() { Engine.configure(workers: 2) }
-    override func tearDown() { Engine.configure(workers: 1) }
 
     /// Chance is 25 %; the small CNN must reach at least 90 % on held-out data.
     func testSmallCNNLearnsASyntheticTask() throws {
         let tr = quadrantData(count: 512, seed: 1), te = quadrantData(count: 200, seed: 2)
-        let net = Architecture.smallCNN.build(inputChannels: 1, numClasses: 4, seed: 7)
+        let net = Architecture.smallCNN.build(inputChannels: 1, numClasses: 4, seed: 7, engine: .tests)
         try train(net, pixels: tr.pixels, labels: tr.labels, size: 12, epochs: 4, lr: 0.05, seed: 1)
         let r = try Evaluator.run(net, pixels: te.pixels, count: 200, height: 12, width: 12, channels: 1, labels: te.labels)
         let acc = Double(zip(r.predictions, te.labels).filter { $0 == $1 }.count) / 200
@@ -54,7 +52,7 @@ final class TrainingTests: XCTestCase {
     func testSameSeedAndThreadsGiveTheSameWeights() throws {
         let d = quadrantData(count: 96, seed: 3)
         func weights() throws -> [Float] {
-            let net = Architecture.wrn16_1.build(inputChannels: 1, numClasses: 4, seed: 5)
+            let net = Architecture.wrn16_1.build(inputChannels: 1, numClasses: 4, seed: 5, engine: .tests)
             try train(net, pixels: d.pixels, labels: d.labels, size: 12, epochs: 1, lr: 0.05, seed: 9)
             return net.parameters.flatMap { $0.1.value.array }
         }
@@ -63,11 +61,11 @@ final class TrainingTests: XCTestCase {
 
     func testCheckpointRoundTripGivesIdenticalPredictions() throws {
         let d = quadrantData(count: 64, seed: 4)
-        let net = Architecture.wrn16_1.build(inputChannels: 1, numClasses: 4, seed: 5)
+        let net = Architecture.wrn16_1.build(inputChannels: 1, numClasses: 4, seed: 5, engine: .tests)
         try train(net, pixels: d.pixels, labels: d.labels, size: 12, epochs: 1, lr: 0.05, seed: 1)
         let path = NSTemporaryDirectory() + "abl-ckpt-\(UUID().uuidString).safetensors"
         try SafeTensors.save(net, to: path, metadata: ["note": "test"])
-        let copy = Architecture.wrn16_1.build(inputChannels: 1, numClasses: 4, seed: 99)
+        let copy = Architecture.wrn16_1.build(inputChannels: 1, numClasses: 4, seed: 99, engine: .tests)
         try SafeTensors.load(into: copy, from: path)
         let a = try Evaluator.run(net, pixels: d.pixels, count: 64, height: 12, width: 12, channels: 1, labels: d.labels)
         let b = try Evaluator.run(copy, pixels: d.pixels, count: 64, height: 12, width: 12, channels: 1, labels: d.labels)
@@ -78,12 +76,12 @@ final class TrainingTests: XCTestCase {
     }
 
     func testCheckpointLoadingRejectsMismatchesAndCorruption() throws {
-        let net = Architecture.wrn16_1.build(inputChannels: 1, numClasses: 4, seed: 5)
+        let net = Architecture.wrn16_1.build(inputChannels: 1, numClasses: 4, seed: 5, engine: .tests)
         let path = NSTemporaryDirectory() + "abl-ckpt-\(UUID().uuidString).safetensors"
         try SafeTensors.save(net, to: path)
-        let other = Architecture.wrn16_1.build(inputChannels: 1, numClasses: 10, seed: 5)
+        let other = Architecture.wrn16_1.build(inputChannels: 1, numClasses: 10, seed: 5, engine: .tests)
         XCTAssertThrowsError(try SafeTensors.load(into: other, from: path)) { e in XCTAssertTrue("\(e)".contains("fc.weight") && "\(e)".contains("shape"), "\(e)") }
-        let cnn = Architecture.smallCNN.build(inputChannels: 1, numClasses: 4, seed: 5)
+        let cnn = Architecture.smallCNN.build(inputChannels: 1, numClasses: 4, seed: 5, engine: .tests)
         XCTAssertThrowsError(try SafeTensors.load(into: cnn, from: path)) { e in XCTAssertTrue("\(e)".contains("missing"), "\(e)") }
         var bytes = [UInt8](FileManager.default.contents(atPath: path)!)
         XCTAssertTrue(FileManager.default.createFile(atPath: path, contents: Data(bytes.prefix(bytes.count - 100))))

@@ -79,7 +79,7 @@ final class AttackPipelineTests: XCTestCase {
         XCTAssertTrue(issues(["kind": .string("sig"), "rate_of": .string("everything")]).contains { $0.path == "attack.rate_of" })
         XCTAssertTrue(issues(["kind": .string("sig"), "target": .number(3)]).contains { $0.path == "attack.target" })
         // A surrogate checkpoint for the wrong input.
-        let wrong = Architecture.smallCNN.build(inputChannels: 3, numClasses: 3, seed: 1)
+        let wrong = Architecture.smallCNN.build(inputChannels: 3, numClasses: 3, seed: 1, engine: EngineSettings())
         try SafeTensors.save(wrong, to: dir + "/rgb.safetensors")
         XCTAssertTrue(issues(["kind": .string("cl")], surrogate: ["architecture": .string("small-cnn"), "checkpoint": .string(dir + "/rgb.safetensors")])
             .contains { $0.path == "surrogate.checkpoint" && $0.rule.contains("1-channel") })

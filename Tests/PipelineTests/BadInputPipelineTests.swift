@@ -60,7 +60,7 @@ final class BadInputPipelineTests: XCTestCase {
     func testASurrogateCheckpointWithNaNWeightsFailsTheStageNamingTheKey() throws {
         let dir = T.tempFolder()
         let ckpt = dir + "/surrogate.safetensors"
-        try SafeTensors.save(Architecture.smallCNN.build(inputChannels: 1, numClasses: 3, seed: 1), to: ckpt)
+        try SafeTensors.save(Architecture.smallCNN.build(inputChannels: 1, numClasses: 3, seed: 1, engine: EngineSettings()), to: ckpt)
         let m = try Manifest.resolve(ABLStagesTests.smallRun(dir, extra: [
             "attack": .object(["kind": .string("cl"), "steps": .number(1)]),
             "surrogate": .object(["architecture": .string("small-cnn"), "checkpoint": .string(ckpt)]),

@@ -14,7 +14,7 @@ final class AttackTests: XCTestCase {
     }
 
     func surrogate(channels: Int = 1, classes: Int = 4) -> Network {
-        Architecture.smallCNN.build(inputChannels: channels, numClasses: classes, seed: 11)
+        Architecture.smallCNN.build(inputChannels: channels, numClasses: classes, seed: 11, engine: EngineSettings())
     }
 
     func poisoned(_ out: PoisonedData) -> [Int] { out.train.poison!.poisoned.indices.filter { out.train.poison!.poisoned[$0] } }

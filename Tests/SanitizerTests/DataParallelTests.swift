@@ -20,7 +20,7 @@ final class DataParallelTests: XCTestCase {
     static func trainedState(ranks: Int, samples: Int, batch: Int, objective: Objective = .lga(gamma: 0.5, granularity: .sample)) throws -> [[Float]] {
         let data = split(samples)
         return try ThreadRanks.run(ranks) { group in
-            let net = Architecture.wrn16_1.build(inputChannels: 1, numClasses: 3, seed: 3)
+            let net = Architecture.wrn16_1.build(inputChannels: 1, numClasses: 3, seed: 3, engine: EngineSettings())
             var settings = OptimiserSettings()
             settings.batchSize = batch
             let trainer = Trainer(net: net, settings: settings, seed: 5, stream: "t", group: group)
@@ -53,11 +53,11 @@ final class DataParallelTests: XCTestCase {
 
     func testShardedEvaluationGivesEveryRankTheValuesOfOneProcess() throws {
         let data = Self.split(600)   // 3 batches of 256: shares of 2 and 1 batches
-        let net = Architecture.wrn16_1.build(inputChannels: 1, numClasses: 3, seed: 3)
+        let net = Architecture.wrn16_1.build(inputChannels: 1, numClasses: 3, seed: 3, engine: EngineSettings())
         let losses = try Evaluation.losses(net, data), preds = try Evaluation.predict(net, data)
         let features = try LinearProbe.features(net, data)
         let sharded = try ThreadRanks.run(2) { group in
-            let net = Architecture.wrn16_1.build(inputChannels: 1, numClasses: 3, seed: 3)
+            let net = Architecture.wrn16_1.build(inputChannels: 1, numClasses: 3, seed: 3, engine: EngineSettings())
             return (try Evaluation.losses(net, data, group: group), try Evaluation.predict(net, data, group: group),
                     try LinearProbe.features(net, data, group: group))
         }
@@ -72,7 +72,7 @@ final class DataParallelTests: XCTestCase {
     func testCLAndFCSplitTheirImagesOverRanksAndGiveTheBytesOfOneProcess() throws {
         // 300 images of class 0 (the target): three chunks of 128, 128 and 44, over 2 ranks
         let data = Self.split(900)
-        let net = Architecture.smallCNN.build(inputChannels: 1, numClasses: 3, seed: 4)
+        let net = Architecture.smallCNN.build(inputChannels: 1, numClasses: 3, seed: 4, engine: EngineSettings())
         let attacks: [any Attack] = [LabelConsistent(target: 0, rate: 1, steps: 2, patchSize: 2),
                                      FeatureCollision(target: 0, rate: 1, steps: 2)]
         for attack in attacks {
@@ -80,7 +80,7 @@ final class DataParallelTests: XCTestCase {
             XCTAssertNotEqual(one.train.pixels, data.pixels, attack.kind)
             let shared = UnsafeSendable(attack)
             let two = try ThreadRanks.run(2) { group in
-                let replica = Architecture.smallCNN.build(inputChannels: 1, numClasses: 3, seed: 4)
+                let replica = Architecture.smallCNN.build(inputChannels: 1, numClasses: 3, seed: 4, engine: EngineSettings())
                 return try shared.value.poison(train: data, test: Self.split(30), context: AttackContext(classCount: 3, seed: 2, surrogate: replica, group: group))
             }
             for r in two {
@@ -91,7 +91,7 @@ final class DataParallelTests: XCTestCase {
     }
 
     static func trainedStateUntrained() -> [Float] {
-        let net = Architecture.wrn16_1.build(inputChannels: 1, numClasses: 3, seed: 3)
+        let net = Architecture.wrn16_1.build(inputChannels: 1, numClasses: 3, seed: 3, engine: EngineSettings())
         return (net.parameters.map(\.1.value) + net.buffers.map(\.1)).flatMap(\.array)
     }
 }

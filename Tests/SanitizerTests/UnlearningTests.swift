@@ -26,8 +26,6 @@ func syntheticPoisoned(count: Int = 400, seed: UInt64 = 1) throws -> (split: Dat
 }
 
 final class UnlearningTests: XCTestCase {
-    override func setUp() { Engine.configure(workers: 2) }
-    override func tearDown() { Engine.configure(workers: 1) }
 
     func meanLoss(_ net: Network, _ s: DatasetSplit, _ idx: [Int]) throws -> Float {
         let l = try Evaluation.losses(net, s.subset(idx))
@@ -35,7 +33,7 @@ final class UnlearningTests: XCTestCase {
     }
 
     func trainedModel(_ d: DatasetSplit) throws -> (Network, Trainer) {
-        let net = Architecture.smallCNN.build(inputChannels: 1, numClasses: 4, seed: 3)
+        let net = Architecture.smallCNN.build(inputChannels: 1, numClasses: 4, seed: 3, engine: .tests)
         var settings = OptimiserSettings()
         settings.batchSize = 32
         let t = Trainer(net: net, settings: settings, seed: 1, stream: "test")
@@ -92,7 +90,7 @@ final class UnlearningTests: XCTestCase {
 
     func testDivergenceNamesTheEpoch() throws {
         let d = try syntheticPoisoned(count: 64)
-        let net = Architecture.smallCNN.build(inputChannels: 1, numClasses: 4, seed: 3)
+        let net = Architecture.smallCNN.build(inputChannels: 1, numClasses: 4, seed: 3, engine: .tests)
         let t = Trainer(net: net, settings: OptimiserSettings(), seed: 1, stream: "test")
         XCTAssertThrowsError(try {
             for e in 1...5 { _ = try t.epoch(d.split, EpochPlan(objective: .crossEntropy, lr: 1e9, order: .fixed, name: "isolate epoch \(e)")) }
@@ -120,12 +118,10 @@ final class UnlearningTests: XCTestCase {
 }
 
 final class FlattenTests: XCTestCase {
-    override func setUp() { Engine.configure(workers: 2) }
-    override func tearDown() { Engine.configure(workers: 1) }
 
     func testFlattenMovesConfidentIsolatedSamplesTowardChanceAndNoFurther() throws {
         let d = try syntheticPoisoned()
-        let net = Architecture.smallCNN.build(inputChannels: 1, numClasses: 4, seed: 3)
+        let net = Architecture.smallCNN.build(inputChannels: 1, numClasses: 4, seed: 3, engine: .tests)
         var settings = OptimiserSettings()
         settings.batchSize = 32
         let t = Trainer(net: net, settings: settings, seed: 1, stream: "test")
@@ -138,4 +134,9 @@ final class FlattenTests: XCTestCase {
         XCTAssertGreaterThan(after, before)
         XCTAssertLessThan(after, logf(4) * 1.5)   // bounded: near chance, not driven to confident mistakes
     }
+}
+
+extension EngineSettings {
+    /// Two workers, so that the tests run the engine's parallel paths.
+    static let tests = EngineSettings(workers: 2)
 }

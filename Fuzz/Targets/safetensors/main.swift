@@ -5,7 +5,7 @@ import FuzzSupport
 
 /// A safetensors checkpoint: its metadata, then a load into a small CNN (1 channel, 3 classes).
 enum Model {
-    nonisolated(unsafe) static let net = Architecture.smallCNN.build(inputChannels: 1, numClasses: 3, seed: 0)
+    nonisolated(unsafe) static let net = Architecture.smallCNN.build(inputChannels: 1, numClasses: 3, seed: 0, engine: EngineSettings())
 }
 
 @_cdecl("LLVMFuzzerTestOneInput")

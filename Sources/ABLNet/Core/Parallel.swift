@@ -7,9 +7,7 @@ public struct UnsafeSendable<T>: @unchecked Sendable {
     public init(_ value: T) { self.value = value }
 }
 
-/// How many workers the engine's own parallel loops use (OpenBLAS then runs single-threaded
-/// inside each worker, to avoid oversubscription). Results depend on this count only through
-/// the fixed order of reductions, so the same count gives the same bits.
+/// Facts about the engine's numerics shared by every network.
 public enum Engine {
     /// The version of the engine's numerics: bump it when a change to the kernels alters what a
     /// training step computes beyond what the tests accept as equal (a new summation order, a
@@ -19,18 +17,34 @@ public enum Engine {
     /// kernels of docs/BENCHMARKS.md; caches written with the im2col engine before them were
     /// accepted as the same, since the two agree to rounding).
     public static let numericsVersion = 1
+}
 
-    nonisolated(unsafe) public private(set) static var workers = 1
+/// How a network runs: given to the model builder (`Architecture.build`), held by the network
+/// and each of its layers, never changed after. Results depend on `workers` only through the
+/// fixed order of reductions, so the same settings give the same bits; the kernel set and the
+/// convolution options change speed, not bits (`KernelDispatchTests`, `Conv3x3DirectTests`).
+public struct EngineSettings: Sendable, Equatable {
+    /// Workers of the engine's own parallel loops (OpenBLAS runs single-threaded inside each,
+    /// to avoid oversubscription); at least 1.
+    public let workers: Int
+    /// The hand-written kernels: `avx512` on a CPU without it runs `avx2`.
+    public let kernels: KernelSet
+    /// Convolution paths (`abl bench` compares them).
+    public let conv: ConvSettings
 
-    /// Sets the worker count (at least 1) and makes OpenBLAS single-threaded.
-    public static func configure(workers n: Int) {
-        workers = max(1, n)
-        BLAS.setThreads(1)
+    public init(workers: Int = 1, kernels: KernelSet = .best, conv: ConvSettings = ConvSettings()) {
+        _ = EngineSettings.blasSingleThreaded
+        self.workers = max(1, workers)
+        self.kernels = kernels == .avx512 && !CPUFeatures.avx512 ? .avx2 : kernels
+        self.conv = conv
     }
+
+    /// OpenBLAS made single-threaded once, before any network runs.
+    private static let blasSingleThreaded: Void = BLAS.setThreads(1)
 
     /// Runs `body(worker, range)` for `workers` contiguous slices of 0..<total, concurrently.
     @inline(__always)
-    public static func parallelRanges(_ total: Int, _ body: (Int, Range<Int>) -> Void) {
+    public func parallelRanges(_ total: Int, _ body: (Int, Range<Int>) -> Void) {
         let w = min(workers, max(total, 1))
         if w == 1 { body(0, 0..<total); return }
         withoutActuallyEscaping(body) { b in
@@ -41,4 +55,22 @@ public enum Engine {
             }
         }
     }
+}
+
+/// The convolution paths: direct 3x3 kernels or im2col + sgemm, and their tile sizes.
+public struct ConvSettings: Sendable, Equatable {
+    /// Use the direct 3x3 kernels where they apply (false: im2col + sgemm everywhere).
+    public var directKernels = true
+    /// Let stride-2 layers take the direct forward too.
+    public var directStride2 = true
+    /// Images per pass of the direct kernels, padded side by side: the weight gradient's lane
+    /// sums are paid once per chunk, and small planes fill whole register tiles across images.
+    public var directChunk = 8
+    /// Output columns per sgemm call of the im2col path: images are grouped until a call has
+    /// about this many. 1 means one image per call, which measured fastest on the 2-core machine
+    /// (docs/BENCHMARKS.md: grouping to 1024-4096 columns cost 5-15 % in copies and cache
+    /// misses, more than it saved in OpenBLAS's packing).
+    public var targetColumns = 1
+
+    public init() {}
 }

@@ -71,9 +71,9 @@ func sum(_ a: UnsafePointer<Float>, _ n: Int) -> Double {
 }
 
 /// out = a + b elementwise (same element count; out may be a or b), split across the workers.
-func add(_ a: Tensor, _ b: Tensor, into out: Tensor) {
+func add(_ a: Tensor, _ b: Tensor, into out: Tensor, _ engine: EngineSettings) {
     let ap = UnsafeSendable(UnsafePointer(a.data)), bp = UnsafeSendable(UnsafePointer(b.data)), op = UnsafeSendable(out.data)
-    Engine.parallelRanges(out.count) { _, r in
+    engine.parallelRanges(out.count) { _, r in
         for i in r { op.value[i] = ap.value[i] + bp.value[i] }
     }
 }

@@ -24,6 +24,8 @@ public final class BatchNorm2D: Layer {
     public var frozen = false
     /// Apply max(0, ·) to the output (a fused ReLU).
     public let relu: Bool
+    /// How this layer runs (its per-channel loops are split over `engine.workers`): its network's.
+    public let engine: EngineSettings
 
     private var input: Tensor?
     private let output = Tensor(shape: [0])
@@ -41,8 +43,9 @@ public final class BatchNorm2D: Layer {
     /// summed over them (synchronised BatchNorm). nil: this process's batch alone.
     public var collective: (any Collective)?
 
-    public init(name: String, channels: Int, relu: Bool = false) {
+    public init(name: String, channels: Int, relu: Bool = false, engine: EngineSettings) {
         self.name = name
+        self.engine = engine
         self.channels = channels
         self.relu = relu
         weight = Parameter(shape: [channels])
@@ -78,7 +81,7 @@ public final class BatchNorm2D: Layer {
             let C = channels
             sums.withUnsafeMutableBufferPointer { sp in
                 let st = UnsafeSendable(sp.baseAddress!)
-                Engine.parallelRanges(C) { _, range in
+                engine.parallelRanges(C) { _, range in
                     for c in range {
                         var s = 0.0, q = 0.0
                         for i in 0..<n {
@@ -102,7 +105,7 @@ public final class BatchNorm2D: Layer {
         let gp = UnsafeSendable(weight.value.data), bp = UnsafeSendable(bias.value.data)
         let rm = UnsafeSendable(runningMean.data), rv = UnsafeSendable(runningVar.data)
         let (eps, momentum, relu, count, C) = (eps, momentum, relu, batchCount, channels)
-        Engine.parallelRanges(channels) { _, range in
+        engine.parallelRanges(channels) { _, range in
             for c in range {
                 var m: Float, r: Float
                 if batchStats {
@@ -153,7 +156,7 @@ public final class BatchNorm2D: Layer {
         // global batch's sums, since every sample moved the statistics.
         sums.withUnsafeMutableBufferPointer { sp in
             let st = UnsafeSendable(sp.baseAddress!)
-            Engine.parallelRanges(C) { _, range in
+            engine.parallelRanges(C) { _, range in
                 for c in range {
                     let m = meanP.value[c], r = rstdP.value[c]
                     var sdy = 0.0, sdyx = 0.0
@@ -174,7 +177,7 @@ public final class BatchNorm2D: Layer {
         }
         let st = UnsafeSendable(UnsafePointer(sums.withUnsafeMutableBufferPointer { $0.baseAddress! }))
         let count = Float(batchCount)
-        Engine.parallelRanges(channels) { _, range in
+        engine.parallelRanges(channels) { _, range in
             for c in range {
                 let m = meanP.value[c], r = rstdP.value[c], g = gp.value[c]
                 if batchStats {

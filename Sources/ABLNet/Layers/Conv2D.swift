@@ -38,30 +38,19 @@ public final class Conv2D: Layer {
     // AVX-512 weight gradient: per-worker dy with channel pairs interleaved, and lane partials.
     private var dyPairs: [Tensor] = [], wPartials: [Tensor] = []
 
-    /// Output columns per sgemm call: images are grouped until a call has about this many.
-    /// 1 (the default) means one image per call, which measured fastest on the 2-core machine
-    /// (docs/BENCHMARKS.md: grouping to 1024-4096 columns cost 5-15 % in copies and cache misses,
-    /// more than it saved in OpenBLAS's packing). `abl bench --conv-columns` measures others.
-    nonisolated(unsafe) public static var targetColumns = 1
-
-    /// Use the direct 3x3 kernels where they apply (`abl bench --conv im2col` turns them off to compare).
-    nonisolated(unsafe) public static var directKernels = true
-    /// Let stride-2 layers take the direct forward too (`abl bench --conv direct-stride1` turns it off).
-    nonisolated(unsafe) public static var directStride2 = true
-
-    /// Images per pass of the direct kernels, padded side by side: the weight gradient's lane sums
-    /// are paid once per chunk, and small planes fill whole register tiles across images.
-    /// `abl bench --direct-chunk` measures others.
-    nonisolated(unsafe) public static var directChunk = 8
+    /// How this layer runs (workers, kernels, convolution paths): its network's.
+    public let engine: EngineSettings
 
     /// Whether this layer's forward and weight gradient take the direct 3x3 kernels.
     private var direct: Bool {
-        Conv2D.directKernels && (stride == 1 || Conv2D.directStride2)
+        engine.conv.directKernels && (stride == 1 || engine.conv.directStride2)
             && Conv3x3Direct.applies(kernel: kernel, stride: stride, padding: padding, outChannels: outChannels)
     }
 
-    public init(name: String, inChannels: Int, outChannels: Int, kernel: Int, stride: Int = 1, padding: Int = 0, bias: Bool = false) {
+    public init(name: String, inChannels: Int, outChannels: Int, kernel: Int, stride: Int = 1, padding: Int = 0, bias: Bool = false,
+                engine: EngineSettings) {
         self.name = name
+        self.engine = engine
         self.inChannels = inChannels
         self.outChannels = outChannels
         self.kernel = kernel
@@ -80,7 +69,7 @@ public final class Conv2D: Layer {
     private var k: Int { inChannels * kernel * kernel }
 
     /// Images per sgemm call for a plane of `hw` output pixels.
-    private func groupSize(_ hw: Int) -> Int { max(1, Conv2D.targetColumns / hw) }
+    private func groupSize(_ hw: Int) -> Int { max(1, engine.conv.targetColumns / hw) }
 
     private func workspace(_ workers: Int, _ columns: Int) {
         while cols.count < workers {
@@ -108,10 +97,10 @@ public final class Conv2D: Layer {
             return output
         }
         let hw = ho * wo, group = groupSize(hw)
-        workspace(Engine.workers, group * hw)
+        workspace(engine.workers, group * hw)
         let inSize = inChannels * h * w, outSize = outChannels * hw, kk = k
         let xp = UnsafeSendable(x.data), yp = UnsafeSendable(output.data), wp = UnsafeSendable(weight.value.data)
-        Engine.parallelRanges(n) { worker, range in
+        engine.parallelRanges(n) { worker, range in
             let col = cols[worker].data, tmp = groupOut[worker].data
             for first in Swift.stride(from: range.lowerBound, to: range.upperBound, by: group) {
                 let g = min(group, range.upperBound - first), ld = g * hw
@@ -143,8 +132,8 @@ public final class Conv2D: Layer {
     /// Padded-plane buffers for each worker (`Conv3x3Direct`): `images` padded inputs and, for
     /// the backward, as many padded output gradients.
     private func directWorkspace(_ layout: Conv3x3Direct.Layout, dy: Bool, images: Int) {
-        while xPad.count < Engine.workers { xPad.append(Tensor(shape: [0])); dyPad.append(Tensor(shape: [0])) }
-        for k in 0..<Engine.workers {
+        while xPad.count < engine.workers { xPad.append(Tensor(shape: [0])); dyPad.append(Tensor(shape: [0])) }
+        for k in 0..<engine.workers {
             xPad[k].reshape(to: [images * inChannels * layout.plane])
             if dy { dyPad[k].reshape(to: [images * outChannels * layout.outputLayout.plane]) }
         }
@@ -155,21 +144,21 @@ public final class Conv2D: Layer {
         let layout = Conv3x3Direct.Layout(h: x.shape[2], w: x.shape[3], stride: stride)
         let inSize = inChannels * layout.h * layout.w, outSize = outChannels * layout.ho * layout.wo
         packed.reshape(to: [weight.value.count])
-        let wide = Conv3x3Direct.avx512Takes(cout: outChannels)
+        let wide = Conv3x3Direct.avx512Takes(cout: outChannels, engine.kernels)
         if wide {
             Conv3x3Direct.pack16(weight.value.data, cout: outChannels, cin: inChannels, into: packed.data)
         } else {
             Conv3x3Direct.pack(weight.value.data, cout: outChannels, cin: inChannels, into: packed.data)
         }
-        let chunk = Conv2D.directChunk
+        let chunk = engine.conv.directChunk
         directWorkspace(layout, dy: false, images: chunk)
         let xp = UnsafeSendable(x.data), yp = UnsafeSendable(output.data), wp = UnsafeSendable(packed.data)
         let (cin, cout) = (inChannels, outChannels)
-        Engine.parallelRanges(x.shape[0]) { worker, range in
+        engine.parallelRanges(x.shape[0]) { worker, range in
             let pad = xPad[worker].data
             for first in Swift.stride(from: range.lowerBound, to: range.upperBound, by: chunk) {
                 let m = min(chunk, range.upperBound - first)
-                for j in 0..<m { Conv3x3Direct.pad(xp.value + (first + j) * inSize, channels: cin, layout, into: pad + j * cin * layout.plane) }
+                for j in 0..<m { Conv3x3Direct.pad(xp.value + (first + j) * inSize, channels: cin, layout, kernels: engine.kernels, into: pad + j * cin * layout.plane) }
                 if wide {
                     Conv3x3Direct.forwardAVX512(xp: pad, cin: cin, layout: layout, images: m, wq: wp.value, cout: cout, y: yp.value + first * outSize)
                 } else {
@@ -189,7 +178,7 @@ public final class Conv2D: Layer {
         let n = x.shape[0], inSize = inChannels * layout.h * layout.w, outSize = outChannels * layout.ho * layout.wo
         let (cin, cout) = (inChannels, outChannels)
         let directDx = wantDx && cin % 4 == 0
-        let wideDx = directDx && Conv3x3Direct.avx512Takes(cout: cin)
+        let wideDx = directDx && Conv3x3Direct.avx512Takes(cout: cin, engine.kernels)
         // stride 2: the four parity classes' weights one after the other (9 taps in all)
         var parityOffsets: [Int] = []
         if directDx {
@@ -213,29 +202,29 @@ public final class Conv2D: Layer {
                 }
             }
         }
-        let chunk = Conv2D.directChunk
+        let chunk = engine.conv.directChunk
         directWorkspace(layout, dy: true, images: chunk)
-        let wideDW = Conv3x3Direct.avx512Takes(cout: cout)
+        let wideDW = Conv3x3Direct.avx512Takes(cout: cout, engine.kernels)
         if wideDW {
-            while dyPairs.count < Engine.workers { dyPairs.append(Tensor(shape: [0])); wPartials.append(Tensor(shape: [0])) }
-            for k in 0..<Engine.workers {
+            while dyPairs.count < engine.workers { dyPairs.append(Tensor(shape: [0])); wPartials.append(Tensor(shape: [0])) }
+            for k in 0..<engine.workers {
                 dyPairs[k].reshape(to: [Conv3x3Direct.pairRowsCount(images: chunk, cout: cout, layout: layout)])
                 wPartials[k].reshape(to: [Conv3x3Direct.partialsCount(cin: cin)])
             }
         }
-        while dWPartials.count < Engine.workers { dWPartials.append(Tensor(shape: [0])) }
-        for k in 0..<Engine.workers { dWPartials[k].reshape(to: weight.value.shape) }
+        while dWPartials.count < engine.workers { dWPartials.append(Tensor(shape: [0])) }
+        for k in 0..<engine.workers { dWPartials[k].reshape(to: weight.value.shape) }
         let xp = UnsafeSendable(x.data), dyp = UnsafeSendable(dy.data), dxp = UnsafeSendable(dx.data)
         let wtp = UnsafeSendable(packedT.data)
-        Engine.parallelRanges(n) { worker, range in
+        engine.parallelRanges(n) { worker, range in
             let xpad = xPad[worker].data, dpad = dyPad[worker].data, dW = dWPartials[worker].data
             dW.update(repeating: 0, count: cout * cin * 9)
             // chunks of images: padded side by side, one weight-gradient pass per chunk
             for first in Swift.stride(from: range.lowerBound, to: range.upperBound, by: chunk) {
                 let m = min(chunk, range.upperBound - first)
                 for j in 0..<m {
-                    Conv3x3Direct.pad(xp.value + (first + j) * inSize, channels: cin, layout, into: xpad + j * cin * layout.plane)
-                    Conv3x3Direct.pad(dyp.value + (first + j) * outSize, channels: cout, out, into: dpad + j * cout * out.plane)
+                    Conv3x3Direct.pad(xp.value + (first + j) * inSize, channels: cin, layout, kernels: engine.kernels, into: xpad + j * cin * layout.plane)
+                    Conv3x3Direct.pad(dyp.value + (first + j) * outSize, channels: cout, out, kernels: engine.kernels, into: dpad + j * cout * out.plane)
                 }
                 if wideDW {
                     Conv3x3Direct.weightGradientAVX512(xp: xpad, cin: cin, layout: layout, images: m, dy: dyp.value + first * outSize, cout: cout,
@@ -278,7 +267,7 @@ public final class Conv2D: Layer {
             backwardIm2col(x, dy, wantDx: computeInputGradient, wantDW: true)
         }
         // Sum the workers' partial weight gradients in a fixed order (deterministic).
-        let workers = min(Engine.workers, n)
+        let workers = min(engine.workers, n)
         let gsum = weight.grad.data, count = weight.value.count
         gsum.update(from: dWPartials[0].data, count: count)
         for wk in 1..<max(workers, 1) {
@@ -301,10 +290,10 @@ public final class Conv2D: Layer {
         let (n, h, w) = (x.shape[0], x.shape[2], x.shape[3])
         let (ho, wo) = (output.shape[2], output.shape[3])
         let hw = ho * wo, inSize = inChannels * h * w, outSize = outChannels * hw, kk = k, group = groupSize(hw)
-        workspace(Engine.workers, group * hw)
+        workspace(engine.workers, group * hw)
         let xp = UnsafeSendable(x.data), dyp = UnsafeSendable(dy.data), wp = UnsafeSendable(weight.value.data)
         let dxp = UnsafeSendable(dx.data)
-        Engine.parallelRanges(n) { worker, range in
+        engine.parallelRanges(n) { worker, range in
             let col = cols[worker].data, tmp = groupOut[worker].data
             let dW = dWPartials[worker].data
             if wantDW { dW.update(repeating: 0, count: outChannels * kk) }

@@ -1,7 +1,7 @@
 import CKernels
 
 /// The AVX-512 forward of the direct 3x3 convolution (`CKernels/conv3x3_avx512.c`), used for
-/// the forward and the stride-1 input gradient when `Engine.kernels` is `.avx512`.
+/// the forward and the stride-1 input gradient when the engine's kernel set is `.avx512`.
 ///
 /// It reads the same padded planes (`Conv3x3Direct.Layout`) but turns the register tile
 /// around: the 16 lanes of a register are 16 output channels of one output pixel, and a tile is
@@ -10,8 +10,8 @@ import CKernels
 /// idle there). Each output is the same chain of fused multiply-adds over (ci, ky, kx) as in
 /// the AVX2 kernel, so both paths give the same bits.
 extension Conv3x3Direct {
-    /// Whether a convolution with `cout` output channels takes the AVX-512 forward now.
-    static func avx512Takes(cout: Int) -> Bool { Engine.kernels == .avx512 && cout % 16 == 0 }
+    /// Whether a convolution with `cout` output channels takes the AVX-512 forward with `kernels`.
+    static func avx512Takes(cout: Int, _ kernels: KernelSet) -> Bool { kernels == .avx512 && cout % 16 == 0 }
 
     /// The stride-1 `pad` with AVX-512 masked loads and stores (a few per row, no scalar tails).
     static func padAVX512(_ x: UnsafePointer<Float>, channels c: Int, _ layout: Layout, into xp: UnsafeMutablePointer<Float>) {
@@ -97,18 +97,18 @@ extension Conv3x3Direct {
 }
 
 extension Conv2D {
-    /// The kernels this layer runs with the engine's present settings, for `abl bench`:
+    /// The kernels this layer runs with its engine settings, for `abl bench`:
     /// `avx512` or `avx2` (the direct 3x3 kernels), `avx2-parity` (the stride-2 input gradient),
     /// `im2col+sgemm`, or `none` (an input gradient not computed).
     public var kernelPaths: (forward: String, weightGradient: String, inputGradient: String) {
-        let direct = Conv2D.directKernels && (stride == 1 || Conv2D.directStride2)
+        let direct = engine.conv.directKernels && (stride == 1 || engine.conv.directStride2)
             && Conv3x3Direct.applies(kernel: kernel, stride: stride, padding: padding, outChannels: outChannels)
         guard direct else { return ("im2col+sgemm", "im2col+sgemm", computeInputGradient ? "im2col+sgemm" : "none") }
-        let wide = Conv3x3Direct.avx512Takes(cout: outChannels) ? "avx512" : "avx2"
+        let wide = Conv3x3Direct.avx512Takes(cout: outChannels, engine.kernels) ? "avx512" : "avx2"
         let dx: String
         if !computeInputGradient { dx = "none" }
         else if inChannels % 4 != 0 { dx = "im2col+sgemm" }
-        else if Conv3x3Direct.avx512Takes(cout: inChannels) { dx = "avx512" }
+        else if Conv3x3Direct.avx512Takes(cout: inChannels, engine.kernels) { dx = "avx512" }
         else { dx = stride == 2 ? "avx2-parity" : "avx2" }
         return (wide, wide, dx)
     }

@@ -21,7 +21,7 @@
 /// `forward` computes it too. The weight gradient `weightGradient` correlates the padded dy with
 /// the padded x.
 ///
-/// With AVX-512 (`Engine.kernels`), `Conv3x3AVX512.swift` runs the same correlations with 16
+/// With AVX-512 (`EngineSettings.kernels`), `Conv3x3AVX512.swift` runs the same correlations with 16
 /// channels per register instead, to the same bits.
 enum Conv3x3Direct {
     typealias V = SIMD8<Float>
@@ -66,9 +66,9 @@ enum Conv3x3Direct {
 
     /// xp (c, h+2, ·) = x (c, h, w) in `layout`: a zero border and zero right overhang; with
     /// stride 2 each padded row is its even columns followed by its odd ones.
-    static func pad(_ x: UnsafePointer<Float>, channels c: Int, _ layout: Layout, into xp: UnsafeMutablePointer<Float>) {
+    static func pad(_ x: UnsafePointer<Float>, channels c: Int, _ layout: Layout, kernels: KernelSet, into xp: UnsafeMutablePointer<Float>) {
         let (h, w, rowStep) = (layout.h, layout.w, layout.rowStep)
-        if layout.stride == 1 && Engine.kernels == .avx512 { return padAVX512(x, channels: c, layout, into: xp) }
+        if layout.stride == 1 && kernels == .avx512 { return padAVX512(x, channels: c, layout, into: xp) }
         for ch in 0..<c {
             let dst = xp + ch * layout.plane, src = x + ch * h * w
             dst.update(repeating: 0, count: rowStep)                       // top border row

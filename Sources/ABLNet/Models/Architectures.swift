@@ -9,11 +9,12 @@ public enum Architecture: String, CaseIterable, Sendable {
     /// A small CNN for quick runs and tests.
     case smallCNN = "small-cnn"
 
-    public func build(inputChannels: Int, numClasses: Int, seed: UInt64) -> Network {
+    /// The network, its layers running with `engine`.
+    public func build(inputChannels: Int, numClasses: Int, seed: UInt64, engine: EngineSettings) -> Network {
         switch self {
-        case .wrn16_1: return Models.wideResNet(depth: 16, widen: 1, inputChannels: inputChannels, numClasses: numClasses, seed: seed)
-        case .preactResNet18: return Models.preactResNet18(inputChannels: inputChannels, numClasses: numClasses, seed: seed)
-        case .smallCNN: return Models.smallCNN(inputChannels: inputChannels, numClasses: numClasses, seed: seed)
+        case .wrn16_1: return Models.wideResNet(depth: 16, widen: 1, inputChannels: inputChannels, numClasses: numClasses, seed: seed, engine: engine)
+        case .preactResNet18: return Models.preactResNet18(inputChannels: inputChannels, numClasses: numClasses, seed: seed, engine: engine)
+        case .smallCNN: return Models.smallCNN(inputChannels: inputChannels, numClasses: numClasses, seed: seed, engine: engine)
         }
     }
 
@@ -29,55 +30,55 @@ public enum Architecture: String, CaseIterable, Sendable {
 public enum Models {
     /// WRN-depth-width of the ABL reference (`conv1`, `block{1,2,3}.layer.{i}`, `bn1`, `fc`),
     /// with global average pooling before `fc` so any input size works.
-    public static func wideResNet(depth: Int, widen: Int, inputChannels: Int, numClasses: Int, dropRate: Float = 0, seed: UInt64) -> Network {
+    public static func wideResNet(depth: Int, widen: Int, inputChannels: Int, numClasses: Int, dropRate: Float = 0, seed: UInt64, engine: EngineSettings) -> Network {
         let n = (depth - 4) / 6
         let ch = [16, 16 * widen, 32 * widen, 64 * widen]
-        var layers: [(String, Layer)] = [("conv1.", Conv2D(name: "conv1", inChannels: inputChannels, outChannels: ch[0], kernel: 3, padding: 1))]
+        var layers: [(String, Layer)] = [("conv1.", Conv2D(name: "conv1", inChannels: inputChannels, outChannels: ch[0], kernel: 3, padding: 1, engine: engine))]
         for b in 0..<3 {
             for i in 0..<n {
                 let name = "block\(b + 1).layer.\(i)"
                 layers.append((name + ".", PreActBlock(name: name, inChannels: i == 0 ? ch[b] : ch[b + 1], outChannels: ch[b + 1],
                                                       stride: i == 0 && b > 0 ? 2 : 1, dropRate: dropRate, shortcutName: "convShortcut",
-                                                      seed: seed &+ UInt64(b * 100 + i))))
+                                                      seed: seed &+ UInt64(b * 100 + i), engine: engine)))
             }
         }
-        layers += [("bn1.", BatchNorm2D(name: "bn1", channels: ch[3])), ("relu.", ReLU()), ("pool.", GlobalAvgPool()),
+        layers += [("bn1.", BatchNorm2D(name: "bn1", channels: ch[3], engine: engine)), ("relu.", ReLU(engine: engine)), ("pool.", GlobalAvgPool()),
                    ("fc.", Linear(name: "fc", inFeatures: ch[3], outFeatures: numClasses))]
-        let net = Network(architecture: "wrn-\(depth)-\(widen)", inputChannels: inputChannels, numClasses: numClasses, layers: layers, featureIndex: layers.count - 2)
+        let net = Network(architecture: "wrn-\(depth)-\(widen)", inputChannels: inputChannels, numClasses: numClasses, layers: layers, featureIndex: layers.count - 2, engine: engine)
         initialise(net, seed: seed, zeroLinearBias: true)
         return net
     }
 
     /// PreAct-ResNet-18 (BackdoorBench naming: `conv1`, `layer{1..4}.{0,1}`, `bn`, `linear`).
-    public static func preactResNet18(inputChannels: Int, numClasses: Int, seed: UInt64) -> Network {
-        var layers: [(String, Layer)] = [("conv1.", Conv2D(name: "conv1", inChannels: inputChannels, outChannels: 64, kernel: 3, padding: 1))]
+    public static func preactResNet18(inputChannels: Int, numClasses: Int, seed: UInt64, engine: EngineSettings) -> Network {
+        var layers: [(String, Layer)] = [("conv1.", Conv2D(name: "conv1", inChannels: inputChannels, outChannels: 64, kernel: 3, padding: 1, engine: engine))]
         var inC = 64
         for (li, planes) in [64, 128, 256, 512].enumerated() {
             for i in 0..<2 {
                 let name = "layer\(li + 1).\(i)"
                 layers.append((name + ".", PreActBlock(name: name, inChannels: inC, outChannels: planes, stride: i == 0 && li > 0 ? 2 : 1,
-                                                      dropRate: 0, shortcutName: "shortcut.0", seed: seed)))
+                                                      dropRate: 0, shortcutName: "shortcut.0", seed: seed, engine: engine)))
                 inC = planes
             }
         }
-        layers += [("bn.", BatchNorm2D(name: "bn", channels: 512)), ("relu.", ReLU()), ("avgpool.", GlobalAvgPool()),
+        layers += [("bn.", BatchNorm2D(name: "bn", channels: 512, engine: engine)), ("relu.", ReLU(engine: engine)), ("avgpool.", GlobalAvgPool()),
                    ("linear.", Linear(name: "linear", inFeatures: 512, outFeatures: numClasses))]
-        let net = Network(architecture: "preact-resnet18", inputChannels: inputChannels, numClasses: numClasses, layers: layers, featureIndex: layers.count - 2)
+        let net = Network(architecture: "preact-resnet18", inputChannels: inputChannels, numClasses: numClasses, layers: layers, featureIndex: layers.count - 2, engine: engine)
         initialise(net, seed: seed, zeroLinearBias: false)
         return net
     }
 
     /// conv(32)-BN-ReLU-maxpool, conv(64)-BN-ReLU-maxpool, global average pool, linear.
-    public static func smallCNN(inputChannels: Int, numClasses: Int, seed: UInt64) -> Network {
+    public static func smallCNN(inputChannels: Int, numClasses: Int, seed: UInt64, engine: EngineSettings) -> Network {
         let layers: [(String, Layer)] = [
-            ("features.0.", Conv2D(name: "features.0", inChannels: inputChannels, outChannels: 32, kernel: 3, padding: 1)),
-            ("features.1.", BatchNorm2D(name: "features.1", channels: 32)), ("features.2.", ReLU()), ("features.3.", MaxPool2D(kernel: 2)),
-            ("features.4.", Conv2D(name: "features.4", inChannels: 32, outChannels: 64, kernel: 3, padding: 1)),
-            ("features.5.", BatchNorm2D(name: "features.5", channels: 64)), ("features.6.", ReLU()), ("features.7.", MaxPool2D(kernel: 2)),
+            ("features.0.", Conv2D(name: "features.0", inChannels: inputChannels, outChannels: 32, kernel: 3, padding: 1, engine: engine)),
+            ("features.1.", BatchNorm2D(name: "features.1", channels: 32, engine: engine)), ("features.2.", ReLU(engine: engine)), ("features.3.", MaxPool2D(kernel: 2)),
+            ("features.4.", Conv2D(name: "features.4", inChannels: 32, outChannels: 64, kernel: 3, padding: 1, engine: engine)),
+            ("features.5.", BatchNorm2D(name: "features.5", channels: 64, engine: engine)), ("features.6.", ReLU(engine: engine)), ("features.7.", MaxPool2D(kernel: 2)),
             ("pool.", GlobalAvgPool()),
             ("fc.", Linear(name: "fc", inFeatures: 64, outFeatures: numClasses)),
         ]
-        let net = Network(architecture: "small-cnn", inputChannels: inputChannels, numClasses: numClasses, layers: layers, featureIndex: layers.count - 2)
+        let net = Network(architecture: "small-cnn", inputChannels: inputChannels, numClasses: numClasses, layers: layers, featureIndex: layers.count - 2, engine: engine)
         initialise(net, seed: seed, zeroLinearBias: false)
         return net
     }

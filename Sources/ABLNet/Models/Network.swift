@@ -12,7 +12,11 @@ public final class Network {
     private var featureOutput: Tensor?
     private var featureMapOutput: Tensor?
 
-    init(architecture: String, inputChannels: Int, numClasses: Int, layers: [(String, Layer)], featureIndex: Int) {
+    /// How the network's layers run (every layer holds the same settings).
+    public let engine: EngineSettings
+
+    init(architecture: String, inputChannels: Int, numClasses: Int, layers: [(String, Layer)], featureIndex: Int, engine: EngineSettings) {
+        self.engine = engine
         self.architecture = architecture
         self.inputChannels = inputChannels
         self.numClasses = numClasses

@@ -17,16 +17,19 @@ public final class PreActBlock: Layer {
     let shortcutName: String
     private let out = Tensor(shape: [0]), dx = Tensor(shape: [0])
     private var input: Tensor?
+    let engine: EngineSettings
 
-    public init(name: String, inChannels: Int, outChannels: Int, stride: Int, dropRate: Float, shortcutName: String, seed: UInt64) {
-        bn1 = BatchNorm2D(name: name + ".bn1", channels: inChannels, relu: true)
-        conv1 = Conv2D(name: name + ".conv1", inChannels: inChannels, outChannels: outChannels, kernel: 3, stride: stride, padding: 1)
-        bn2 = BatchNorm2D(name: name + ".bn2", channels: outChannels, relu: true)
-        conv2 = Conv2D(name: name + ".conv2", inChannels: outChannels, outChannels: outChannels, kernel: 3, stride: 1, padding: 1)
+    public init(name: String, inChannels: Int, outChannels: Int, stride: Int, dropRate: Float, shortcutName: String, seed: UInt64,
+                engine: EngineSettings) {
+        self.engine = engine
+        bn1 = BatchNorm2D(name: name + ".bn1", channels: inChannels, relu: true, engine: engine)
+        conv1 = Conv2D(name: name + ".conv1", inChannels: inChannels, outChannels: outChannels, kernel: 3, stride: stride, padding: 1, engine: engine)
+        bn2 = BatchNorm2D(name: name + ".bn2", channels: outChannels, relu: true, engine: engine)
+        conv2 = Conv2D(name: name + ".conv2", inChannels: outChannels, outChannels: outChannels, kernel: 3, stride: 1, padding: 1, engine: engine)
         dropout = dropRate > 0 ? Dropout(p: dropRate, seed: seed) : nil
         self.shortcutName = shortcutName
         shortcut = (inChannels != outChannels || stride != 1)
-            ? Conv2D(name: name + "." + shortcutName, inChannels: inChannels, outChannels: outChannels, kernel: 1, stride: stride)
+            ? Conv2D(name: name + "." + shortcutName, inChannels: inChannels, outChannels: outChannels, kernel: 1, stride: stride, engine: engine)
             : nil
     }
 
@@ -52,7 +55,7 @@ public final class PreActBlock: Layer {
         h = try conv2.forward(h, mode: mode)
         let s = try shortcut?.forward(a, mode: mode) ?? x
         out.reshape(to: h.shape)
-        add(h, s, into: out)
+        add(h, s, into: out, engine)
         return out
     }
 
@@ -63,12 +66,12 @@ public final class PreActBlock: Layer {
         if let s = shortcut {
             // both branches read a: their gradients add
             let ds = try s.backward(dy)
-            add(da, ds, into: da)
+            add(da, ds, into: da, engine)
             return try bn1.backward(da)
         }
         let dxa = try bn1.backward(da)
         dx.reshape(to: dxa.shape)
-        add(dxa, dy, into: dx)
+        add(dxa, dy, into: dx, engine)
         return dx
     }
 }

@@ -29,16 +29,17 @@ public final class Sequential {
 
     /// conv(3x3)-BN-ReLU blocks of `hidden` channels, then a 3x3 conv to `outChannels`: the
     /// generator body used by the Dynamic attack (its output activation is applied by the caller).
-    public static func convGenerator(inChannels: Int, hidden: Int, outChannels: Int, depth: Int = 2, seed: UInt64) -> Sequential {
+    public static func convGenerator(inChannels: Int, hidden: Int, outChannels: Int, depth: Int = 2, seed: UInt64,
+                                     engine: EngineSettings) -> Sequential {
         var layers: [(String, Layer)] = []
         var c = inChannels
         for i in 0..<depth {
-            layers.append(("net.\(3 * i).", Conv2D(name: "net.\(3 * i)", inChannels: c, outChannels: hidden, kernel: 3, padding: 1)))
-            layers.append(("net.\(3 * i + 1).", BatchNorm2D(name: "net.\(3 * i + 1)", channels: hidden)))
-            layers.append(("net.\(3 * i + 2).", ReLU()))
+            layers.append(("net.\(3 * i).", Conv2D(name: "net.\(3 * i)", inChannels: c, outChannels: hidden, kernel: 3, padding: 1, engine: engine)))
+            layers.append(("net.\(3 * i + 1).", BatchNorm2D(name: "net.\(3 * i + 1)", channels: hidden, engine: engine)))
+            layers.append(("net.\(3 * i + 2).", ReLU(engine: engine)))
             c = hidden
         }
-        layers.append(("net.\(3 * depth).", Conv2D(name: "net.\(3 * depth)", inChannels: c, outChannels: outChannels, kernel: 3, padding: 1, bias: true)))
+        layers.append(("net.\(3 * depth).", Conv2D(name: "net.\(3 * depth)", inChannels: c, outChannels: outChannels, kernel: 3, padding: 1, bias: true, engine: engine)))
         let s = Sequential(layers)
         // Kaiming-normal (fan-out) conv weights as the classifiers use; biases start at 0.
         var rng = SeededRNG(seed: seed, stream: "init-generator")

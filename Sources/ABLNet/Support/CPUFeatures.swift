@@ -39,16 +39,6 @@ public enum KernelSet: String, CaseIterable, Sendable {
     public static var best: KernelSet { CPUFeatures.avx512 ? .avx512 : .avx2 }
 }
 
-extension Engine {
-    /// The kernels in use: `KernelSet.best` unless set (tests and `abl bench --kernels` compare
-    /// them). Setting `avx512` on a CPU without it selects `avx2`.
-    public static var kernels: KernelSet {
-        get { selectedKernels }
-        set { selectedKernels = newValue == .avx512 && !CPUFeatures.avx512 ? .avx2 : newValue }
-    }
-    nonisolated(unsafe) private static var selectedKernels = KernelSet.best
-}
-
 private extension String {
     func trimmingSpaces() -> String {
         var s = Substring(self)

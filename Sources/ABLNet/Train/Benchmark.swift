@@ -34,8 +34,8 @@ public enum Benchmark {
     /// Times `steps` training steps (forward, cross-entropy, backward, SGD) and `steps` eval
     /// forwards after `warmup` untimed ones; reports the median-free mean over the timed steps.
     public static func run(architecture: Architecture, channels: Int, size: Int, batch: Int, steps: Int, warmup: Int = 2,
-                           classes: Int = 10) throws -> Result {
-        let net = architecture.build(inputChannels: channels, numClasses: classes, seed: 0)
+                           classes: Int = 10, engine: EngineSettings) throws -> Result {
+        let net = architecture.build(inputChannels: channels, numClasses: classes, seed: 0, engine: engine)
         let sgd = SGD(parameters: net.parameters.map(\.1), lr: 0.01)
         let ce = CrossEntropy()
         var rng = SeededRNG(seed: 1)
@@ -67,7 +67,7 @@ public enum Benchmark {
         }
         let eval = Double(steps * batch) / Date().timeIntervalSince(t0)
         return Result(model: net.architecture, batch: batch, input: "\(channels)x\(size)x\(size)", trainImagesPerSecond: train,
-                      evalImagesPerSecond: eval, peakRSSMegabytes: peakRSSMegabytes(), threads: Engine.workers, coreName: BLAS.coreName,
+                      evalImagesPerSecond: eval, peakRSSMegabytes: peakRSSMegabytes(), threads: engine.workers, coreName: BLAS.coreName,
                       layerPaths: net.convolutions.map { c in
                           let p = c.kernelPaths
                           return LayerPath(name: c.name, shape: "\(c.kernel)x\(c.kernel) s\(c.stride) \(c.inChannels)->\(c.outChannels)",

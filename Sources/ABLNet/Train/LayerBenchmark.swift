@@ -57,10 +57,10 @@ extension Benchmark {
 
     /// Times every distinct 3x3 convolution (forward, weight gradient, input gradient) and
     /// BatchNorm (forward, backward) shape of `architecture` at this input, each alone on random
-    /// data, with the engine's present settings. The shapes come from one training forward.
+    /// data, with `engine`. The shapes come from one training forward.
     public static func layers(architecture: Architecture, channels: Int, size: Int, batch: Int, calls: Int = 9, warmup: Int = 2,
-                              classes: Int = 10) throws -> [LayerTiming] {
-        let net = architecture.build(inputChannels: channels, numClasses: classes, seed: 0)
+                              classes: Int = 10, engine: EngineSettings) throws -> [LayerTiming] {
+        let net = architecture.build(inputChannels: channels, numClasses: classes, seed: 0, engine: engine)
         var rng = SeededRNG(seed: 1)
         _ = try net.forward(randomTensor([batch, channels, size, size], &rng), mode: .train)
         var out: [LayerTiming] = []
@@ -71,7 +71,7 @@ extension Benchmark {
                 out[i].count += 1
                 continue
             }
-            let layer = Conv2D(name: c.name, inChannels: c.inChannels, outChannels: c.outChannels, kernel: 3, stride: c.stride, padding: c.padding)
+            let layer = Conv2D(name: c.name, inChannels: c.inChannels, outChannels: c.outChannels, kernel: 3, stride: c.stride, padding: c.padding, engine: engine)
             for i in 0..<layer.weight.value.count { layer.weight.value.data[i] = (rng.unitFloat() * 2 - 1) * 0.1 }
             layer.computeInputGradient = c.computeInputGradient
             let x = randomTensor(s, &rng)
@@ -108,7 +108,7 @@ extension Benchmark {
                 out[i].count += 1
                 continue
             }
-            let layer = BatchNorm2D(name: bn.name, channels: bn.channels, relu: bn.relu)
+            let layer = BatchNorm2D(name: bn.name, channels: bn.channels, relu: bn.relu, engine: engine)
             let x = randomTensor(s, &rng), dy = randomTensor(s, &rng)
             _ = try layer.forward(x, mode: .train)
             let fwd = try medianMilliseconds(calls: calls, warmup: warmup) { _ = try layer.forward(x, mode: .train) }

@@ -49,9 +49,9 @@ public struct Dynamic: Attack {
         let g: Sequential, m: Sequential
         let pattern = Tensor(shape: [0]), mask = Tensor(shape: [0]), mixed = Tensor(shape: [0])
 
-        init(channels: Int, hidden: Int, seed: UInt64) {
-            g = Sequential.convGenerator(inChannels: channels, hidden: hidden, outChannels: channels, seed: seed)
-            m = Sequential.convGenerator(inChannels: channels, hidden: hidden, outChannels: 1, seed: seed &+ 1)
+        init(channels: Int, hidden: Int, seed: UInt64, engine: EngineSettings) {
+            g = Sequential.convGenerator(inChannels: channels, hidden: hidden, outChannels: channels, seed: seed, engine: engine)
+            m = Sequential.convGenerator(inChannels: channels, hidden: hidden, outChannels: 1, seed: seed &+ 1, engine: engine)
         }
 
         /// pattern = (tanh(G(x)) + 1) / 2, mask = sigmoid(M(x)), mixed = x + (pattern - x) * mask.
@@ -97,7 +97,8 @@ public struct Dynamic: Attack {
     /// Trains the generators against the surrogate; returns them with the loss of the first
     /// and last tenth of the steps.
     func trainGenerators(_ net: Network, _ split: DatasetSplit, seed: UInt64, log: (String) -> Void) throws -> (Generators, Double, Double) {
-        let gens = Generators(channels: split.channels, hidden: hidden, seed: seed)
+        // the generators run as the surrogate they are trained against
+        let gens = Generators(channels: split.channels, hidden: hidden, seed: seed, engine: net.engine)
         let params = (gens.g.parameters + gens.m.parameters).map(\.1)
         let sgd = SGD(parameters: params, lr: lr, momentum: 0.9, nesterov: false, weightDecay: 0)
         var rng = SeededRNG(seed: seed, stream: "dynamic-train")

@@ -51,36 +51,41 @@ struct Bench: ParsableCommand {
         guard batch > 0, steps > 0, calls > 0 else { throw ValidationError("batch and steps must be positive") }
     }
 
+    /// The settings the options describe.
+    var engine: EngineSettings {
+        var c = ConvSettings()
+        c.targetColumns = convColumns
+        c.directKernels = conv != "im2col"
+        c.directStride2 = conv == "direct"
+        c.directChunk = max(1, directChunk)
+        return EngineSettings(workers: threads ?? ProcessInfo.processInfo.activeProcessorCount, kernels: KernelSet(rawValue: kernels) ?? .best, conv: c)
+    }
+
     func run() throws {
-        Engine.configure(workers: threads ?? ProcessInfo.processInfo.activeProcessorCount)
-        Conv2D.targetColumns = convColumns
-        Conv2D.directKernels = conv != "im2col"
-        Conv2D.directStride2 = conv == "direct"
-        Conv2D.directChunk = max(1, directChunk)
-        Engine.kernels = KernelSet(rawValue: kernels) ?? .best
+        let engine = self.engine
         let blasCore = BLAS.coreName + (BLAS.replacedCore.map { " (set by abl; OpenBLAS chose \($0))" } ?? "")
         if !json {
             print("abl \(ToolVersion.description)")
-            print("CPU \(CPUFeatures.model), vector features \(CPUFeatures.names.joined(separator: " ")); kernels \(Engine.kernels.rawValue)")
-            print("OpenBLAS core \(blasCore), engine workers \(Engine.workers) (OpenBLAS single-threaded inside each)")
+            print("CPU \(CPUFeatures.model), vector features \(CPUFeatures.names.joined(separator: " ")); kernels \(engine.kernels.rawValue)")
+            print("OpenBLAS core \(blasCore), engine workers \(engine.workers) (OpenBLAS single-threaded inside each)")
         }
         var pathsShown = false
         for spec in inputs.split(separator: ",") {
             let d = spec.split(separator: "x").compactMap { Int($0) }
             guard d.count == 3, [1, 3].contains(d[0]), d[1] == d[2], d[1] >= 8 else { throw fail(ValidationError("bad input shape \(spec): use CxHxW with C 1 or 3 and H = W >= 8")) }
             if layers {
-                do { try printLayers(channels: d[0], size: d[1]) } catch { throw fail(error) }
+                do { try printLayers(channels: d[0], size: d[1], engine: engine) } catch { throw fail(error) }
                 continue
             }
             let r: Benchmark.Result
-            do { r = try Benchmark.run(architecture: Architecture(rawValue: model)!, channels: d[0], size: d[1], batch: batch, steps: steps) } catch { throw fail(error) }
+            do { r = try Benchmark.run(architecture: Architecture(rawValue: model)!, channels: d[0], size: d[1], batch: batch, steps: steps, engine: engine) } catch { throw fail(error) }
             if json {
                 let o = JSON.object([
                     "model": .string(r.model), "batch": .number(Double(r.batch)), "input": .string(r.input),
                     "train_images_per_s": .number((r.trainImagesPerSecond * 10).rounded() / 10),
                     "eval_images_per_s": .number((r.evalImagesPerSecond * 10).rounded() / 10),
                     "peak_rss_mb": .number((r.peakRSSMegabytes * 10).rounded() / 10), "threads": .number(Double(r.threads)),
-                    "openblas_core": .string(r.coreName), "openblas_detected_core": .string(BLAS.replacedCore ?? r.coreName), "conv": .string(conv), "kernels": .string(Engine.kernels.rawValue),
+                    "openblas_core": .string(r.coreName), "openblas_detected_core": .string(BLAS.replacedCore ?? r.coreName), "conv": .string(conv), "kernels": .string(engine.kernels.rawValue),
                     "cpu": .string(CPUFeatures.model), "cpu_features": .string(CPUFeatures.names.joined(separator: " ")),
                     "abl": .string(ToolVersion.number), "commit": .string(ToolVersion.commit), "local_changes": .bool(ToolVersion.modified),
                     "layers": .array(r.layerPaths.map { .string("\($0.name) \($0.shape): \($0.forward)/\($0.weightGradient)/\($0.inputGradient)") }),
@@ -99,8 +104,9 @@ struct Bench: ParsableCommand {
     }
 
     /// `--layers`: one line (or JSON object) per distinct layer shape.
-    private func printLayers(channels: Int, size: Int) throws {
-        let rows = try Benchmark.layers(architecture: Architecture(rawValue: model)!, channels: channels, size: size, batch: batch, calls: calls)
+    private func printLayers(channels: Int, size: Int, engine: EngineSettings) throws {
+        let rows = try Benchmark.layers(architecture: Architecture(rawValue: model)!, channels: channels, size: size, batch: batch, calls: calls,
+                                        engine: engine)
         if !json {
             print("\(model) batch \(batch) input \(channels)x\(size)x\(size), ms per call (median of \(calls)), each shape alone:")
             print("  kind       shape               layers  forward  weight-grad  input-grad  path")
@@ -113,7 +119,7 @@ struct Bench: ParsableCommand {
                     "out_channels": .number(Double(r.outChannels)), "height": .number(Double(r.height)), "width": .number(Double(r.width)),
                     "stride": .number(Double(r.stride)), "layers": .number(Double(r.count)), "path": .string(r.path),
                     "forward_ms": .number((r.forwardMs * 1000).rounded() / 1000), "weight_grad_ms": .number((r.weightGradientMs * 1000).rounded() / 1000),
-                    "threads": .number(Double(Engine.workers)), "kernels": .string(Engine.kernels.rawValue),
+                    "threads": .number(Double(engine.workers)), "kernels": .string(engine.kernels.rawValue),
                 ]
                 if let dx = r.inputGradientMs { o["input_grad_ms"] = .number((dx * 1000).rounded() / 1000) }
                 if let b = r.backwardMs { o["backward_ms"] = .number((b * 1000).rounded() / 1000) }

@@ -46,7 +46,8 @@ struct Detect: ParsableCommand {
             if features == nil {
                 // a run folder from before features were saved: recompute them with the isolation model
                 let arch = StageRecord.read(folder: iso)?.parameters["model"]?["architecture"]?.stringValue.flatMap(Architecture.init) ?? .wrn16_1
-                let net = arch.build(inputChannels: ds.train.channels, numClasses: ds.classNames.count, seed: 0)
+                let net = arch.build(inputChannels: ds.train.channels, numClasses: ds.classNames.count, seed: 0,
+                                     engine: EngineSettings(workers: ProcessInfo.processInfo.activeProcessorCount))
                 try SafeTensors.load(into: net, from: iso + "/model.safetensors")
                 features = try IsolateStage.features(net, ds)
             }

@@ -41,7 +41,6 @@ struct Probe: ParsableCommand {
             guard let attack = m.config.attack, attack.descriptor.needsSurrogate else {
                 throw StageError.failed(stage: "probe", reason: "\(manifest): attack \"\(m.config.attack?.kind ?? "none")\" trains no surrogate, so there are no attacker's features to probe")
             }
-            Engine.configure(workers: m.engineWorkers)
             let runner = Runner(manifest: m)
             _ = try runner.run(target: "poison")
             let clean = try DatasetStore.read(from: runner.folder("ingest"))

@@ -27,7 +27,6 @@ struct Run: ParsableCommand {
             if let shards = m.config.model.shards, group.isDistributed, shards != group.size {
                 throw StageError.failed(stage: "run", reason: "model.shards is \(shards): launch \(shards) ranks (mpirun -np \(shards)), or one process, not \(group.size)")
             }
-            Engine.configure(workers: m.engineWorkers)
             if group.isRoot && group.isDistributed {
                 Console.error("\(group.size) ranks (MPI), \(m.engineWorkers) engine worker\(m.engineWorkers == 1 ? "" : "s") each")
             }

@@ -118,7 +118,6 @@ struct Sanitize: ParsableCommand {
             if plan.input.testFromTrainingData {
                 Console.error("note: no test set given, so \(plan.testRatioText) of each class is the test set; it holds any poison too, so detection is off and samples are isolated by their loss statistics alone (docs/SANITIZE.md)")
             }
-            Engine.configure(workers: m.engineWorkers)
             let runner = Runner(manifest: m)
             try runner.ownFolder.prepare()
             try AtomicFile.write(Data(json.pretty.utf8), to: file)

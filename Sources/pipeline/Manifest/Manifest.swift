@@ -40,6 +40,8 @@ struct Manifest {
         // shards run as threads of this process share its cores
         return max(1, ProcessInfo.processInfo.activeProcessorCount / (config.model.shards ?? 1))
     }
+    /// How this run's networks run: `engineWorkers` workers and the widest kernels of this CPU.
+    var engine: EngineSettings { EngineSettings(workers: engineWorkers) }
     /// Shards this process runs as threads (`model.shards` on one process), else 1.
     var threadShards: Int { ranks == 1 ? config.model.shards ?? 1 : 1 }
     /// How many ranks run it together (`mpirun -np N`); set by the command from the launch, not

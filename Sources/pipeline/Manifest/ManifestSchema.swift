@@ -306,7 +306,7 @@ extension ManifestSchema {
         if attack?.descriptor.needsSurrogate == true, let path = m["surrogate"]?["checkpoint"]?.stringValue, let c = facts.channels, let k = facts.classCount,
            FileManager.default.fileExists(atPath: path) {
             let arch = m["surrogate"].flatMap { RunConfig.decodeSection(SurrogateConfig.self, $0) }?.architecture ?? .wrn16_1
-            do { try SafeTensors.load(into: arch.build(inputChannels: c, numClasses: k, seed: 0), from: path) } catch ABLNetError.checkpointFormat(let p, let reason) {
+            do { try SafeTensors.load(into: arch.build(inputChannels: c, numClasses: k, seed: 0, engine: EngineSettings()), from: path) } catch ABLNetError.checkpointFormat(let p, let reason) {
                 // a file that is no valid checkpoint at all: say what is wrong with it
                 issues.append(ManifestIssue(path: "surrogate.checkpoint", rule: ABLNetError.checkpointFormat(path: p, reason: reason).description))
             } catch {

@@ -54,10 +54,10 @@ struct RunReport: Codable, Sendable {
         }
 
         /// This binary on this machine, run as `ranks` processes.
-        static func current(ranks: Int) -> Versions {
+        static func current(ranks: Int, engineWorkers: Int) -> Versions {
             Versions(abl: ToolVersion.number, commit: ToolVersion.commit, localChanges: ToolVersion.modified, swift: ToolVersion.swift,
                      openblas: BLAS.config, openblasCore: BLAS.coreName, cpu: CPUFeatures.model, cpuFeatures: CPUFeatures.names,
-                     engineWorkers: Engine.workers, ranks: ranks)
+                     engineWorkers: engineWorkers, ranks: ranks)
         }
     }
 

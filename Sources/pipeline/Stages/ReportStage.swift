@@ -98,7 +98,7 @@ struct ReportStage: Stage {
         let data = origin.datasetStage
         var report = RunReport(
             run: m.name, title: m.config.report.title ?? m.name,
-            versions: .current(ranks: m.ranks),
+            versions: .current(ranks: m.ranks, engineWorkers: m.engineWorkers),
             digests: .init(trainImages: digest(data, "train_images.npy"), trainLabels: digest(data, "train_labels.npy"),
                            testImages: digest(data, "test_images.npy"),
                            triggeredTestImages: origin.triggeredStage.map { digest($0, "triggered_test_images.npy") },

@@ -26,7 +26,7 @@ struct SurrogateStage: Stage {
     static func network(_ m: Manifest, channels: Int, classes: Int) -> Network {
         let arch = m.config.surrogate.architecture
         var rng = SeededRNG(seed: m.seed, stream: "model-surrogate")
-        return arch.build(inputChannels: channels, numClasses: classes, seed: rng.next())
+        return arch.build(inputChannels: channels, numClasses: classes, seed: rng.next(), engine: m.engine)
     }
 
     func run(_ ctx: StageContext) throws {

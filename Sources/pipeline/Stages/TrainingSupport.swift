@@ -88,7 +88,7 @@ enum TrainingSupport {
             throw StageError.failed(stage: stream, reason: "model.input_channels \(c) does not match the dataset's \(ds.train.channels) channels")
         }
         var rng = SeededRNG(seed: m.seed, stream: "model-" + stream)
-        return arch.build(inputChannels: ds.train.channels, numClasses: ds.classNames.count, seed: rng.next())
+        return arch.build(inputChannels: ds.train.channels, numClasses: ds.classNames.count, seed: rng.next(), engine: m.engine)
     }
 
     static func settings(_ m: Manifest) -> OptimiserSettings { m.config.model.optimiser }
