@@ -9,7 +9,7 @@ struct Bench: ParsableCommand {
         discussion: "Random data, release build expected. Training = forward + cross-entropy + backward + SGD step. Figures vary between runs on a shared machine: compare within one run.")
 
     @Option(help: "Architecture: wrn-16-1, preact-resnet18 or small-cnn.")
-    var model = "wrn-16-1"
+    var model: Architecture = .wrn16_1
 
     @Option(help: "Batch size.")
     var batch = 128
@@ -26,14 +26,25 @@ struct Bench: ParsableCommand {
     @Option(help: "Output columns per convolution sgemm call (1: one image per call, the default).")
     var convColumns = 1
 
+    /// The 3x3 convolution paths `--conv` chooses between.
+    enum ConvPath: String, CaseIterable, ExpressibleByArgument {
+        case direct, directStride1 = "direct-stride1", im2col
+    }
+
     @Option(help: "3x3 convolutions: direct (the default: Conv3x3Direct at stride 1 and 2), direct-stride1 (stride-2 layers on im2col) or im2col (im2col + sgemm everywhere), to compare.")
-    var conv = "direct"
+    var conv: ConvPath = .direct
 
     @Option(help: "Images per weight-gradient pass of the direct 3x3 kernels.")
     var directChunk = 8
 
+    /// `--kernels`: the widest this CPU runs, or one set.
+    enum KernelChoice: String, CaseIterable, ExpressibleByArgument {
+        case auto, avx512, avx2
+        var set: KernelSet { self == .auto ? .best : KernelSet(rawValue: rawValue)! }
+    }
+
     @Option(help: "Hand-written kernels: auto (the widest this CPU runs), avx512 or avx2, to compare.")
-    var kernels = "auto"
+    var kernels: KernelChoice = .auto
 
     @Flag(help: "One JSON object per input shape and line.")
     var json = false
@@ -45,9 +56,6 @@ struct Bench: ParsableCommand {
     var calls = 9
 
     func validate() throws {
-        guard Architecture(rawValue: model) != nil else { throw ValidationError("unknown model \(model); one of \(Architecture.allCases.map(\.rawValue))") }
-        guard ["direct", "direct-stride1", "im2col"].contains(conv) else { throw ValidationError("--conv is direct, direct-stride1 or im2col, not \(conv)") }
-        guard kernels == "auto" || KernelSet(rawValue: kernels) != nil else { throw ValidationError("--kernels is auto, avx512 or avx2, not \(kernels)") }
         guard batch > 0, steps > 0, calls > 0 else { throw ValidationError("batch and steps must be positive") }
     }
 
@@ -55,10 +63,10 @@ struct Bench: ParsableCommand {
     var engine: EngineSettings {
         var c = ConvSettings()
         c.targetColumns = convColumns
-        c.directKernels = conv != "im2col"
-        c.directStride2 = conv == "direct"
+        c.directKernels = conv != .im2col
+        c.directStride2 = conv == .direct
         c.directChunk = max(1, directChunk)
-        return EngineSettings(workers: threads ?? ProcessInfo.processInfo.activeProcessorCount, kernels: KernelSet(rawValue: kernels) ?? .best, conv: c)
+        return EngineSettings(workers: threads ?? ProcessInfo.processInfo.activeProcessorCount, kernels: kernels.set, conv: c)
     }
 
     func run() throws {
@@ -78,14 +86,14 @@ struct Bench: ParsableCommand {
                 continue
             }
             let r: Benchmark.Result
-            do { r = try Benchmark.run(architecture: Architecture(rawValue: model)!, channels: d[0], size: d[1], batch: batch, steps: steps, engine: engine) } catch { throw fail(error) }
+            do { r = try Benchmark.run(architecture: model, channels: d[0], size: d[1], batch: batch, steps: steps, engine: engine) } catch { throw fail(error) }
             if json {
                 let o = JSON.object([
                     "model": .string(r.model), "batch": .number(Double(r.batch)), "input": .string(r.input),
                     "train_images_per_s": .number((r.trainImagesPerSecond * 10).rounded() / 10),
                     "eval_images_per_s": .number((r.evalImagesPerSecond * 10).rounded() / 10),
                     "peak_rss_mb": .number((r.peakRSSMegabytes * 10).rounded() / 10), "threads": .number(Double(r.threads)),
-                    "openblas_core": .string(r.coreName), "openblas_detected_core": .string(BLAS.replacedCore ?? r.coreName), "conv": .string(conv), "kernels": .string(engine.kernels.rawValue),
+                    "openblas_core": .string(r.coreName), "openblas_detected_core": .string(BLAS.replacedCore ?? r.coreName), "conv": .string(conv.rawValue), "kernels": .string(engine.kernels.rawValue),
                     "cpu": .string(CPUFeatures.model), "cpu_features": .string(CPUFeatures.names.joined(separator: " ")),
                     "abl": .string(ToolVersion.number), "commit": .string(ToolVersion.commit), "local_changes": .bool(ToolVersion.modified),
                     "layers": .array(r.layerPaths.map { .string("\($0.name) \($0.shape): \($0.forward)/\($0.weightGradient)/\($0.inputGradient)") }),
@@ -105,16 +113,16 @@ struct Bench: ParsableCommand {
 
     /// `--layers`: one line (or JSON object) per distinct layer shape.
     private func printLayers(channels: Int, size: Int, engine: EngineSettings) throws {
-        let rows = try Benchmark.layers(architecture: Architecture(rawValue: model)!, channels: channels, size: size, batch: batch, calls: calls,
+        let rows = try Benchmark.layers(architecture: model, channels: channels, size: size, batch: batch, calls: calls,
                                         engine: engine)
         if !json {
-            print("\(model) batch \(batch) input \(channels)x\(size)x\(size), ms per call (median of \(calls)), each shape alone:")
+            print("\(model.rawValue) batch \(batch) input \(channels)x\(size)x\(size), ms per call (median of \(calls)), each shape alone:")
             print("  kind       shape               layers  forward  weight-grad  input-grad  path")
         }
         for r in rows {
             if json {
                 var o: [String: JSON] = [
-                    "model": .string(model), "batch": .number(Double(batch)), "input": .string("\(channels)x\(size)x\(size)"),
+                    "model": .string(model.rawValue), "batch": .number(Double(batch)), "input": .string("\(channels)x\(size)x\(size)"),
                     "kind": .string(r.kind.rawValue), "shape": .string(r.shape), "in_channels": .number(Double(r.inChannels)),
                     "out_channels": .number(Double(r.outChannels)), "height": .number(Double(r.height)), "width": .number(Double(r.width)),
                     "stride": .number(Double(r.stride)), "layers": .number(Double(r.count)), "path": .string(r.path),
@@ -133,3 +141,5 @@ struct Bench: ParsableCommand {
         }
     }
 }
+
+extension Architecture: ExpressibleByArgument {}
