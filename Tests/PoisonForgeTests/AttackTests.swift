@@ -46,7 +46,7 @@ final class AttackTests: XCTestCase {
 
     func testBlendMatchesItsFormulaRelabelsAndCounts() throws {
         let s = split(200), key = Blend.noiseKey(count: 144, seed: 3)
-        let out = try Blend(target: 1, rate: 0.1, alpha: 0.2, key: key).poison(train: s, test: split(40, seed: 2), classCount: 4, seed: 5)
+        let out = try Blend(target: 1, rate: 0.1, targetMode: .allToOne, alpha: 0.2, key: key, perImageNoise: false, seed: 0).poison(train: s, test: split(40, seed: 2), classCount: 4, seed: 5)
         let chosen = poisoned(out)
         XCTAssertEqual(chosen.count, 20)
         for i in chosen {
@@ -60,8 +60,8 @@ final class AttackTests: XCTestCase {
 
     func testBlendPerImageNoiseDiffersBetweenImagesAndIsSeeded() throws {
         let s = split(100)
-        let a = try Blend(rate: 0.1, key: nil, perImageNoise: true, seed: 4).poison(train: s, test: split(8), classCount: 4, seed: 1)
-        let b = try Blend(rate: 0.1, key: nil, perImageNoise: true, seed: 4).poison(train: s, test: split(8), classCount: 4, seed: 1)
+        let a = try Blend(target: 0, rate: 0.1, targetMode: .allToOne, alpha: 0.2, key: nil, perImageNoise: true, seed: 4).poison(train: s, test: split(8), classCount: 4, seed: 1)
+        let b = try Blend(target: 0, rate: 0.1, targetMode: .allToOne, alpha: 0.2, key: nil, perImageNoise: true, seed: 4).poison(train: s, test: split(8), classCount: 4, seed: 1)
         XCTAssertEqual(a.train, b.train)
         let chosen = poisoned(a)
         let d0 = zip(a.train.image(chosen[0]), s.image(chosen[0])).map { Int($0) - Int($1) }
@@ -84,14 +84,14 @@ final class AttackTests: XCTestCase {
             } }
         }
         // rate of the whole training set: 0.1 x 200 = 20 target-class images
-        XCTAssertEqual(poisoned(try SIG(target: 2, rate: 0.1, rateBase: .trainingSet).poison(train: s, test: split(8), classCount: 4, seed: 9)).count, 20)
-        XCTAssertThrowsError(try SIG(target: 2, rate: 0.5, rateBase: .trainingSet).poison(train: s, test: split(8), classCount: 4, seed: 9))
+        XCTAssertEqual(poisoned(try SIG(target: 2, rate: 0.1, rateBase: .trainingSet, delta: 40, frequency: 6).poison(train: s, test: split(8), classCount: 4, seed: 9)).count, 20)
+        XCTAssertThrowsError(try SIG(target: 2, rate: 0.5, rateBase: .trainingSet, delta: 40, frequency: 6).poison(train: s, test: split(8), classCount: 4, seed: 9))
     }
 
     // MARK: DFST (colour/texture-style variant)
 
     func testDFSTBlendsTheStylisedImageAndIsDeterministic() throws {
-        let s = split(100, c: 3), attack = DFST(rate: 0.1, alpha: 0.6, height: 12, width: 12)
+        let s = split(100, c: 3), attack = DFST(target: 0, rate: 0.1, targetMode: .allToOne, alpha: 0.6, texture: 1, height: 12, width: 12, style: nil)
         XCTAssertTrue(attack.displayName.contains("variant"))
         let out = try attack.poison(train: s, test: split(8, c: 3), classCount: 4, seed: 2)
         XCTAssertEqual(out.train, try attack.poison(train: s, test: split(8, c: 3), classCount: 4, seed: 2).train)
@@ -132,14 +132,15 @@ final class AttackTests: XCTestCase {
         for i in mixes { XCTAssertEqual(out.train.labels[i], s.labels[i]) }
         XCTAssertEqual(out.triggeredTest.count, 20) // every test image of class A
         XCTAssertEqual(Set(out.triggeredTest.labels), [0])
-        XCTAssertThrowsError(try CBA(target: 1, classA: 1, classB: 2).poison(train: s, test: split(8), classCount: 4, seed: 1))
+        XCTAssertThrowsError(try CBA(target: 1, rate: 0.1, classA: 1, classB: 2, mixRate: 0.05, jitter: 3).poison(train: s, test: split(8), classCount: 4, seed: 1))
     }
 
     // MARK: Trojan and LBA (optimised patches)
 
     func testTrojanChangesOnlyItsPatchAndIsDeterministic() throws {
         let s = split(120), net = surrogate()
-        let attack = Trojan(target: 0, rate: 0.1, patchSize: 3, margin: 2, neurons: 2, settings: .init(steps: 5, batch: 8))
+        let attack = Trojan(target: 0, rate: 0.1, targetMode: .allToOne, patchSize: 3, margin: 2, neurons: 2, activationGain: 10,
+                            settings: .init(steps: 5, batch: 8, lr: 0.05))
         let ctx = AttackContext(classCount: 4, seed: 3, surrogate: net)
         let out = try attack.poison(train: s, test: split(20), context: ctx)
         XCTAssertEqual(out.train, try attack.poison(train: s, test: split(20), context: ctx).train)
@@ -170,7 +171,7 @@ final class AttackTests: XCTestCase {
 
     func testCLKeepsLabelsStaysWithinTheBudgetAndStampsFourCorners() throws {
         let s = split(200), net = surrogate()
-        let attack = LabelConsistent(target: 1, rate: 0.4, rateBase: .targetClass, epsilon: 8.0 / 255, stepSize: 1.5 / 255, steps: 5)
+        let attack = LabelConsistent(target: 1, rate: 0.4, rateBase: .targetClass, epsilon: 8.0 / 255, stepSize: 1.5 / 255, steps: 5, patchSize: 3)
         let out = try attack.poison(train: s, test: split(40), context: AttackContext(classCount: 4, seed: 2, surrogate: net))
         XCTAssertEqual(poisoned(out).count, 20)
         assertCleanLabel(s, out, target: 1)
@@ -212,7 +213,9 @@ final class AttackTests: XCTestCase {
 
     func testFCKeepsLabelsStaysWithinTheBudgetAndMovesFeatures() throws {
         let s = split(200), net = surrogate()
-        let attack = FeatureCollision(target: 3, rate: 0.2, rateBase: .targetClass, epsilon: 16.0 / 255, stepSize: 2.0 / 255, steps: 10)
+        let attack = FeatureCollision(target: 3, rate: 0.2, rateBase: .targetClass, epsilon: 16.0 / 255, stepSize: 2.0 / 255, steps: 10,
+                                      patch: BadNets(target: 3, rate: 0.2, targetMode: .allToOne, size: 4,
+                                                     pattern: BadNets.pattern(named: "checkerboard", size: 4)!, corner: .bottomRight, margin: 0))
         let out = try attack.poison(train: s, test: split(40), context: AttackContext(classCount: 4, seed: 2, surrogate: net))
         XCTAssertEqual(poisoned(out).count, 10)
         assertCleanLabel(s, out, target: 3)
@@ -226,7 +229,7 @@ final class AttackTests: XCTestCase {
 
     func testDynamicTriggersDifferBetweenImagesAndRespectTheSeed() throws {
         let s = split(100), net = surrogate()
-        let attack = Dynamic(target: 0, rate: 0.1, steps: 4, batch: 8)
+        let attack = Dynamic(target: 0, rate: 0.1, density: 0.032, lambdaDiversity: 1, lambdaNorm: 100, steps: 4, batch: 8, lr: 0.01, hidden: 16)
         let ctx = AttackContext(classCount: 4, seed: 5, surrogate: net)
         let out = try attack.poison(train: s, test: split(20), context: ctx)
         XCTAssertEqual(out.train, try attack.poison(train: s, test: split(20), context: ctx).train)

@@ -10,7 +10,7 @@ final class BadNetsTests: XCTestCase {
 
     func testReferenceGridPixelsInTheBottomRightCorner() {
         var img = [UInt8](repeating: 7, count: 6 * 5 * 3)
-        img.withUnsafeMutableBufferPointer { BadNets().applyTrigger($0.baseAddress!, height: 6, width: 5, channels: 3, index: 0) }
+        img.withUnsafeMutableBufferPointer { Fixtures.badNets().applyTrigger($0.baseAddress!, height: 6, width: 5, channels: 3, index: 0) }
         func px(_ y: Int, _ x: Int) -> [UInt8] { Array(img[((y * 5 + x) * 3)..<((y * 5 + x) * 3 + 3)]) }
         // ABL-METHOD.md: img[H-1][W-1]=255, [H-1][W-2]=0, [H-1][W-3]=255, [H-2][W-1]=0, [H-2][W-2]=255,
         // [H-2][W-3]=0, [H-3][W-1]=255, [H-3][W-2]=0, [H-3][W-3]=0, on all channels.
@@ -22,7 +22,7 @@ final class BadNetsTests: XCTestCase {
 
     func testPoisonCountLabelsMetadataAndOnlyThePatchChanges() throws {
         let s = split(200)
-        let out = try BadNets(target: 0, rate: 0.1).poison(train: s, test: split(40), classCount: 4, seed: 3)
+        let out = try Fixtures.badNets(target: 0, rate: 0.1).poison(train: s, test: split(40), classCount: 4, seed: 3)
         let info = out.train.poison!
         let chosen = info.poisoned.indices.filter { info.poisoned[$0] }
         XCTAssertEqual(chosen.count, 20)
@@ -43,7 +43,7 @@ final class BadNetsTests: XCTestCase {
 
     func testTriggeredTestSetHoldsOnlyNonTargetImages() throws {
         let test = split(40)
-        let out = try BadNets(target: 2, rate: 0.1).poison(train: split(100), test: test, classCount: 4, seed: 1)
+        let out = try Fixtures.badNets(target: 2, rate: 0.1).poison(train: split(100), test: test, classCount: 4, seed: 1)
         let t = out.triggeredTest
         XCTAssertEqual(t.count, 30)                              // 10 of 40 have the target label
         XCTAssertTrue(t.labels.allSatisfy { $0 == 2 })
@@ -53,15 +53,15 @@ final class BadNetsTests: XCTestCase {
 
     func testDeterministicForASeedAndDifferentAcrossSeeds() throws {
         let s = split(300)
-        let a = try BadNets().poison(train: s, test: split(8), classCount: 4, seed: 5)
-        let b = try BadNets().poison(train: s, test: split(8), classCount: 4, seed: 5)
-        let c = try BadNets().poison(train: s, test: split(8), classCount: 4, seed: 6)
+        let a = try Fixtures.badNets().poison(train: s, test: split(8), classCount: 4, seed: 5)
+        let b = try Fixtures.badNets().poison(train: s, test: split(8), classCount: 4, seed: 5)
+        let c = try Fixtures.badNets().poison(train: s, test: split(8), classCount: 4, seed: 6)
         XCTAssertEqual(a.train, b.train)
         XCTAssertNotEqual(a.train.poison!.poisoned, c.train.poison!.poisoned)
     }
 
     func testAllToAllTargetsTheNextClass() throws {
-        let out = try BadNets(rate: 0.5, targetMode: .allToAll).poison(train: split(40), test: split(8), classCount: 4, seed: 1)
+        let out = try Fixtures.badNets(rate: 0.5, targetMode: .allToAll).poison(train: split(40), test: split(8), classCount: 4, seed: 1)
         for i in 0..<40 where out.train.poison!.poisoned[i] {
             XCTAssertEqual(out.train.labels[i], (out.train.poison!.originalLabels[i] + 1) % 4)
         }
@@ -69,8 +69,8 @@ final class BadNetsTests: XCTestCase {
     }
 
     func testARateThatPoisonsNothingOrTooMuchIsAnError() {
-        XCTAssertThrowsError(try BadNets(rate: 0.001).poison(train: split(100), test: split(4), classCount: 4, seed: 1))
-        XCTAssertThrowsError(try BadNets(rate: 0.9).poison(train: split(100), test: split(4), classCount: 4, seed: 1)) { e in
+        XCTAssertThrowsError(try Fixtures.badNets(rate: 0.001).poison(train: split(100), test: split(4), classCount: 4, seed: 1))
+        XCTAssertThrowsError(try Fixtures.badNets(rate: 0.9).poison(train: split(100), test: split(4), classCount: 4, seed: 1)) { e in
             XCTAssertTrue("\(e)".contains("eligible"), "\(e)")
         }
     }

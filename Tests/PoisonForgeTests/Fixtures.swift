@@ -90,3 +90,10 @@ enum Fixtures {
         }
     }
 }
+
+extension Fixtures {
+    /// BadNets with the reference trigger (a 3x3 grid in the bottom-right corner).
+    static func badNets(target: Int = 0, rate: Double = 0.1, targetMode: TargetMode = .allToOne) -> BadNets {
+        BadNets(target: target, rate: rate, targetMode: targetMode, size: 3, pattern: BadNets.referencePattern, corner: .bottomRight, margin: 0)
+    }
+}

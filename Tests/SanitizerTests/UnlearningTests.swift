@@ -20,7 +20,7 @@ func syntheticPoisoned(count: Int = 400, seed: UInt64 = 1) throws -> (split: Dat
         return DatasetSplit(height: 12, width: 12, channels: 1, pixels: px, labels: labels, ids: (0..<n).map { "s\($0)" },
                             sources: ["synthetic"], sourceOf: Array(repeating: 0, count: n), sourceIndex: Array(0..<n))
     }
-    let out = try BadNets(target: 0, rate: 0.1).poison(train: make(count, seed), test: make(80, seed + 1), classCount: 4, seed: seed)
+    let out = try BadNets(target: 0, rate: 0.1, targetMode: .allToOne, size: 3, pattern: BadNets.referencePattern, corner: .bottomRight, margin: 0).poison(train: make(count, seed), test: make(80, seed + 1), classCount: 4, seed: seed)
     let p = out.train.poison!.poisoned
     return (out.train, p.indices.filter { p[$0] }, make(80, seed + 1), out.triggeredTest)
 }

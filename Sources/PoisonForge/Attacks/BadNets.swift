@@ -34,8 +34,8 @@ public struct BadNets: TriggerAttack, Sendable {
         }
     }
 
-    public init(target: Int = 0, rate: Double = 0.1, targetMode: TargetMode = .allToOne, size: Int = 3,
-                pattern: [UInt8] = BadNets.referencePattern, corner: Corner = .bottomRight, margin: Int = 0) {
+    public init(target: Int, rate: Double, targetMode: TargetMode, size: Int,
+                pattern: [UInt8], corner: Corner, margin: Int) {
         self.target = target
         self.rate = rate
         self.targetMode = targetMode

@@ -18,8 +18,8 @@ public struct Blend: TriggerAttack, Sendable {
     public let perImageNoise: Bool
     public let seed: UInt64
 
-    public init(target: Int = 0, rate: Double = 0.1, targetMode: TargetMode = .allToOne, alpha: Float = 0.2,
-                key: [UInt8]?, perImageNoise: Bool = false, seed: UInt64 = 0) {
+    public init(target: Int, rate: Double, targetMode: TargetMode, alpha: Float,
+                key: [UInt8]?, perImageNoise: Bool, seed: UInt64) {
         self.target = target
         self.rate = rate
         self.targetMode = targetMode

@@ -26,7 +26,7 @@ public struct CBA: Attack, Sendable {
     /// Largest shift, in pixels, of the partner's half.
     public let jitter: Int
 
-    public init(target: Int = 0, rate: Double = 0.1, classA: Int = 1, classB: Int = 2, mixRate: Double = 0.05, jitter: Int = 3) {
+    public init(target: Int, rate: Double, classA: Int, classB: Int, mixRate: Double, jitter: Int) {
         self.target = target
         self.rate = rate
         self.classA = classA

@@ -28,8 +28,8 @@ public struct DFST: TriggerAttack, Sendable {
     public let ramp: [[Float]]
     public let detail: [Float]
 
-    public init(target: Int = 0, rate: Double = 0.1, targetMode: TargetMode = .allToOne, alpha: Float = 0.6, texture: Float = 1,
-                height: Int, width: Int, style: [UInt8]? = nil) {
+    public init(target: Int, rate: Double, targetMode: TargetMode, alpha: Float, texture: Float,
+                height: Int, width: Int, style: [UInt8]?) {
         self.target = target
         self.rate = rate
         self.targetMode = targetMode

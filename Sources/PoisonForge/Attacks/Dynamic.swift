@@ -31,8 +31,8 @@ public struct Dynamic: Attack {
     public let lr: Float
     public let hidden: Int
 
-    public init(target: Int = 0, rate: Double = 0.1, density: Float = 0.032, lambdaDiversity: Float = 1, lambdaNorm: Float = 100,
-                steps: Int = 300, batch: Int = 64, lr: Float = 0.01, hidden: Int = 16) {
+    public init(target: Int, rate: Double, density: Float, lambdaDiversity: Float, lambdaNorm: Float,
+                steps: Int, batch: Int, lr: Float, hidden: Int) {
         self.target = target
         self.rate = rate
         self.density = density

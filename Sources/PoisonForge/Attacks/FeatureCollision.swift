@@ -20,8 +20,8 @@ public struct FeatureCollision: Attack {
     public let steps: Int
     public let patch: BadNets
 
-    public init(target: Int = 0, rate: Double = 0.5, rateBase: RateBase = .targetClass, epsilon: Float = 16.0 / 255, stepSize: Float = 2.0 / 255,
-                steps: Int = 50, patch: BadNets = BadNets(size: 4, pattern: BadNets.pattern(named: "checkerboard", size: 4)!)) {
+    public init(target: Int, rate: Double, rateBase: RateBase, epsilon: Float, stepSize: Float,
+                steps: Int, patch: BadNets) {
         self.target = target
         self.rate = rate
         self.rateBase = rateBase

@@ -17,7 +17,7 @@ public struct LBA: Attack {
     public let patchFraction: Double
     public let settings: PatchOptimiser.Settings
 
-    public init(target: Int = 0, rate: Double = 0.1, patchFraction: Double = 0.2, settings: PatchOptimiser.Settings = .init()) {
+    public init(target: Int, rate: Double, patchFraction: Double, settings: PatchOptimiser.Settings) {
         self.target = target
         self.rate = rate
         self.patchFraction = patchFraction

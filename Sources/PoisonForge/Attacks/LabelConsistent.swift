@@ -27,8 +27,8 @@ public struct LabelConsistent: Attack {
     /// The four corner patches.
     public let corners: [BadNets]
 
-    public init(target: Int = 0, rate: Double = 0.5, rateBase: RateBase = .targetClass, epsilon: Float = 8.0 / 255, stepSize: Float = 1.5 / 255,
-                steps: Int = 100, patchSize: Int = 3) {
+    public init(target: Int, rate: Double, rateBase: RateBase, epsilon: Float, stepSize: Float,
+                steps: Int, patchSize: Int) {
         self.target = target
         self.rate = rate
         self.rateBase = rateBase
@@ -37,7 +37,7 @@ public struct LabelConsistent: Attack {
         self.steps = steps
         self.patchSize = patchSize
         let pattern = BadNets.pattern(named: "checkerboard", size: patchSize)!
-        corners = BadNets.Corner.allCases.map { BadNets(target: target, rate: rate, size: patchSize, pattern: pattern, corner: $0) }
+        corners = BadNets.Corner.allCases.map { BadNets(target: target, rate: rate, targetMode: .allToOne, size: patchSize, pattern: pattern, corner: $0, margin: 0) }
     }
 
     /// The paper's trigger carried to other images: 3x3 pixels x 3 channels (27 input values)

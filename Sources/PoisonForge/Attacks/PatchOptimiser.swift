@@ -41,7 +41,7 @@ public enum PatchOptimiser {
         public var steps = 200
         public var batch = 64
         public var lr: Float = 0.05
-        public init(steps: Int = 200, batch: Int = 64, lr: Float = 0.05) {
+        public init(steps: Int, batch: Int, lr: Float) {
             self.steps = steps
             self.batch = batch
             self.lr = lr

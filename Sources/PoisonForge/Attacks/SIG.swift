@@ -18,7 +18,7 @@ public struct SIG: TriggerAttack, Sendable {
     /// Periods across the image width.
     public let frequency: Double
 
-    public init(target: Int = 0, rate: Double = 0.8, rateBase: RateBase = .targetClass, delta: Double = 40, frequency: Double = 6) {
+    public init(target: Int, rate: Double, rateBase: RateBase, delta: Double, frequency: Double) {
         self.target = target
         self.rate = rate
         self.rateBase = rateBase

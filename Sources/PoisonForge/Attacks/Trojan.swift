@@ -24,8 +24,8 @@ public struct Trojan: Attack {
     public let activationGain: Float
     public let settings: PatchOptimiser.Settings
 
-    public init(target: Int = 0, rate: Double = 0.1, targetMode: TargetMode = .allToOne, patchSize: Int = 3, margin: Int = 4,
-                neurons: Int = 2, activationGain: Float = 10, settings: PatchOptimiser.Settings = .init()) {
+    public init(target: Int, rate: Double, targetMode: TargetMode, patchSize: Int, margin: Int,
+                neurons: Int, activationGain: Float, settings: PatchOptimiser.Settings) {
         self.target = target
         self.rate = rate
         self.targetMode = targetMode

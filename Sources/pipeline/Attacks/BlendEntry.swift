@@ -34,9 +34,10 @@ struct BlendParameters: AttackParameters {
             return Blend(target: c.target, rate: c.rate, targetMode: c.mode, alpha: Float(alpha), key: nil, perImageNoise: true, seed: s.seed)
         case .image:
             guard let keyImage else { throw AttackBuildError(description: "a key image is required with key \"image\"") }
-            return Blend(target: c.target, rate: c.rate, targetMode: c.mode, alpha: Float(alpha), key: try Self.load(keyImage, s))
+            return Blend(target: c.target, rate: c.rate, targetMode: c.mode, alpha: Float(alpha), key: try Self.load(keyImage, s), perImageNoise: false, seed: s.seed)
         case .noise:
-            return Blend(target: c.target, rate: c.rate, targetMode: c.mode, alpha: Float(alpha), key: Blend.noiseKey(count: s.height * s.width * s.channels, seed: s.seed))
+            return Blend(target: c.target, rate: c.rate, targetMode: c.mode, alpha: Float(alpha), key: Blend.noiseKey(count: s.height * s.width * s.channels, seed: s.seed),
+                         perImageNoise: false, seed: s.seed)
         }
     }
 

@@ -17,6 +17,6 @@ struct DFSTParameters: AttackParameters {
     let texture: Double
 
     func make(_ c: AttackCommon, _ s: AttackShape) throws -> any Attack {
-        DFST(target: c.target, rate: c.rate, targetMode: c.mode, alpha: Float(alpha), texture: Float(texture), height: s.height, width: s.width)
+        DFST(target: c.target, rate: c.rate, targetMode: c.mode, alpha: Float(alpha), texture: Float(texture), height: s.height, width: s.width, style: nil)
     }
 }

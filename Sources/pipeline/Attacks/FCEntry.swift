@@ -26,6 +26,7 @@ struct FCParameters: AttackParameters {
 
     func make(_ c: AttackCommon, _ s: AttackShape) throws -> any Attack {
         FeatureCollision(target: c.target, rate: c.rate, rateBase: c.rateBase, epsilon: Float(epsilon / 255), stepSize: Float(step / 255), steps: steps,
-                         patch: BadNets(target: c.target, size: patchSize, pattern: try AttackFields.pattern(pattern, size: patchSize)))
+                         patch: BadNets(target: c.target, rate: c.rate, targetMode: .allToOne, size: patchSize,
+                                        pattern: try AttackFields.pattern(pattern, size: patchSize), corner: .bottomRight, margin: 0))
     }
 }
