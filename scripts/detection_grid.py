@@ -26,6 +26,9 @@ import os
 import subprocess
 import sys
 
+import results  # scripts/results.py: run-folder reading shared by the result tables
+from results import load
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 ABL = os.environ.get("ABL_BINARY") or os.path.join(ROOT, ".build", "release", "abl")
 SCHEDULES = {
@@ -101,27 +104,15 @@ def pct(v):
     return "–" if v is None else f"{100 * v:.2f}"
 
 
-def load(path):
-    try:
-        with open(path) as f:
-            return json.load(f)
-    except (OSError, ValueError):
-        return None
-
-
 def snapshots(schedule):
     return os.path.join(ROOT, "docs", "results", f"detection-{schedule}")
 
 
 def producer(out, fallback):
     """Who computed the isolate stage: its stage.json's produced_by, else the --trained-by text."""
-    rec = load(os.path.join(out, "isolate", "stage.json")) or {}
-    p = rec.get("produced_by")
-    date = (rec.get("ended") or "")[:10] or "unknown date"
-    if p:
-        vec = [f for f in ("avx2", "avx512f", "amx_bf16") if f in p.get("cpu_features", [])]
-        return f"abl {p['abl']}, {p['cpu']} ({' '.join(vec)}; OpenBLAS {p['openblas_core']}), {date}"
-    return f"{fallback or 'an abl binary that did not record itself'}, {date}"
+    if fallback:
+        results.UNRECORDED = fallback
+    return results.producer(load(os.path.join(out, "isolate", "stage.json")) or {"ended": ""})
 
 
 def measure(name, out, trained_by):

@@ -38,7 +38,7 @@ UNRECORDED = "an abl binary that did not record itself"
 
 def producer(record):
     """'abl 0.1.0 (commit ...), CPU (features; OpenBLAS core), date' of a stage.json."""
-    if not record:
+    if record is None:
         return None
     p = record.get("produced_by")
     date = (record.get("ended") or "")[:10] or "unknown date"
