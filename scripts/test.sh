@@ -20,7 +20,10 @@ swift test 2>&1 | tee "$log"
 # every parser under libFuzzer for a bounded time (about a minute in all); a crash fails the run
 bash scripts/fuzz.sh 8
 # XCTest's totals, restated as the last line
-totals=$(grep -E "Executed [0-9]+ tests?, with [0-9]+ failures?" "$log" | tail -1 || true)
+# (the last such line is the whole run's; "with N tests skipped and M failures" when some skip)
+totals=$(grep -E "Executed [0-9]+ tests?, with ([0-9]+ tests? skipped and )?[0-9]+ failures?" "$log" | tail -1 || true)
 executed=$(echo "$totals" | sed -E 's/.*Executed ([0-9]+) tests?.*/\1/')
-failures=$(echo "$totals" | sed -E 's/.*with ([0-9]+) failures?.*/\1/')
-echo "tests: $((executed - failures)) passed, $failures failed"
+failures=$(echo "$totals" | sed -E 's/.* ([0-9]+) failures? .*/\1/')
+skipped=0
+if echo "$totals" | grep -qE "[0-9]+ tests? skipped"; then skipped=$(echo "$totals" | sed -E 's/.*with ([0-9]+) tests? skipped.*/\1/'); fi
+echo "tests: $((executed - failures - skipped)) passed, $skipped skipped, $failures failed"
