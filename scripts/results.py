@@ -81,7 +81,8 @@ def measure(manifest_path):
 
 
 def snapshot(manifest_path):
-    """Refreshes the snapshot from the run folder when there is one; returns the snapshot."""
+    """Refreshes the snapshot from the run folder when there is one; returns the snapshot and
+    whether it came from the folder now."""
     m = load(manifest_path)
     if m is None:
         sys.exit(f"{manifest_path}: not a readable manifest")
@@ -92,8 +93,8 @@ def snapshot(manifest_path):
         with open(path, "w") as f:
             json.dump(row, f, indent=2, sort_keys=True, ensure_ascii=False)
             f.write("\n")
-        return row
-    return load(path)
+        return row, True
+    return load(path), False
 
 
 def pct(d, key):
@@ -103,10 +104,11 @@ def pct(d, key):
 
 def row_cells(r):
     a, iso = r.get("attack") or {}, r.get("isolation") or {}
-    target = iso.get("given_target")
-    target = f"{target} (given)" if target is not None else iso.get("inferred_target")
-    if target is not None and a.get("target") is not None and iso.get("given_target") is None:
-        target = f"{target}" if target == a["target"] else f"{target}, wrong"
+    if iso.get("given_target") is not None:
+        target = f"{iso['given_target']} (given)"
+    else:
+        found = iso.get("inferred_target")
+        target = found if found is None or found == a.get("target") else f"{found}, wrong"
     st = r.get("stages", {})
     # who computed the figures: the stages behind each model, deduplicated
     by = []
@@ -135,7 +137,7 @@ def table(args):
     print("| manifest | attack | label | poisoned (share of train) | no-def CA | no-def ASR | ABL CA | ABL ASR | ABL RA | target found | isolated | precision | recall | computed by |")
     print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
     for path in args.manifests:
-        r = snapshot(os.path.join(ROOT, path) if not os.path.isabs(path) else path)
+        r, _ = snapshot(os.path.join(ROOT, path) if not os.path.isabs(path) else path)
         if not r:
             print(f"| `{path}` | not run |" + " |" * 12)
             continue
@@ -154,8 +156,7 @@ def main():
         UNRECORDED = a.unrecorded
     if a.command == "snapshot":
         for m in a.manifests:
-            fresh = measure(m) is not None
-            snapshot(m)
+            _, fresh = snapshot(m)
             print(f"{m}: {'snapshot written' if fresh else 'no run folder; snapshot kept'}")
     else:
         table(a)

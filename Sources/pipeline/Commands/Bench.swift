@@ -40,7 +40,13 @@ struct Bench: ParsableCommand {
     /// `--kernels`: the widest this CPU runs, or one set.
     enum KernelChoice: String, CaseIterable, ExpressibleByArgument {
         case auto, avx512, avx2
-        var set: KernelSet { self == .auto ? .best : KernelSet(rawValue: rawValue)! }
+        var set: KernelSet {
+            switch self {
+            case .auto: return .best
+            case .avx512: return .avx512
+            case .avx2: return .avx2
+            }
+        }
     }
 
     @Option(help: "Hand-written kernels: auto (the widest this CPU runs), avx512 or avx2, to compare.")
