@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Per-class loss statistics of a run's isolation model (what docs/RESULTS.md quotes).
+"""Per-class loss statistics of a run's isolation model (the evidence behind docs/DESIGN.md, "Why the defaults").
 
 usage: isolation_stats.py RUN_FOLDER [K ...] [--below B ...]
   K: sizes of the lowest-loss sets to break down;

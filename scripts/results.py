@@ -3,6 +3,8 @@
 
   python3 scripts/results.py table MANIFEST... [--title T]   # Markdown table on stdout
   python3 scripts/results.py snapshot MANIFEST...            # refresh the snapshots only
+  python3 scripts/results.py import REPORT MANIFEST          # snapshot from a run's committed report
+  python3 scripts/results_page.py [--run]                    # writes docs/RESULTS.md from these tables
 
 A row comes from the manifest's run folder (its `output`) when the folder is on this machine:
 the attack from poison/attack.json, the no-defense model from baseline/metrics.json, ABL from
@@ -13,11 +15,17 @@ docs/results/runs/<manifest name>.json, so a later `table` on a machine without 
 prints the measured row. A stage not run shows "–"; a manifest with neither folder nor snapshot
 shows "not run". Nothing is copied by hand: rerun `abl run MANIFEST` (or `--stage baseline` for
 the no-defense figures alone), then this script.
+
+`import` keeps the figures of a run whose folder is gone but whose `report.md` was committed
+(docs/results/<name>.md): it reads the report's attack line, model table and isolation line, or a
+row of a table this script printed, and writes the snapshot with `"source"` naming that file; the
+row then says where its figures came from instead of a producer the report did not record.
 """
 import argparse
 import datetime
 import json
 import os
+import re
 import shlex
 import sys
 
@@ -87,14 +95,110 @@ def snapshot(manifest_path):
     if m is None:
         sys.exit(f"{manifest_path}: not a readable manifest")
     path = os.path.join(SNAPSHOTS, m["name"] + ".json")
-    row = measure(manifest_path)
-    if row:
+    row, kept = measure(manifest_path), load(path)
+    models = lambda r: {s for s in ("isolate", "unlearn", "baseline", "clean") if s in (r or {}).get("stages", {})}
+    # a folder replaces the snapshot once it holds every model the snapshot has (a run in progress,
+    # or one rerun only up to a stage, does not erase figures measured further)
+    if row and models(row) and models(row) >= models(kept):
         os.makedirs(SNAPSHOTS, exist_ok=True)
         with open(path, "w") as f:
             json.dump(row, f, indent=2, sort_keys=True, ensure_ascii=False)
             f.write("\n")
         return row, True
-    return load(path), False
+    return kept, False
+
+
+def _fraction(cell):
+    """'93.23 %' or '93.23' -> 0.9323; '–' or '' -> None."""
+    cell = cell.replace("%", "").replace("*", "").strip()
+    try:
+        return round(float(cell) / 100, 6)
+    except ValueError:
+        return None
+
+
+def _from_report(text):
+    """The figures of a report.md (the report stage's Markdown)."""
+    attack, models, iso, stages, by = None, {}, None, {}, None
+    for line in text.splitlines():
+        a = re.match(r"Attack: \*\*(.+?)\*\* \((\w+)-label, [^,]+, target (\d+)[^)]*\), (\d+) of (\d+) training images", line)
+        if a:
+            attack = {"name": a[1], "label_kind": a[2], "target": int(a[3]), "poisoned": int(a[4]),
+                      "poisoned_share_of_training_set": int(a[4]) / int(a[5])}
+        cells = [c.strip() for c in line.strip().strip("|").split("|")] if line.startswith("|") else []
+        if len(cells) >= 5 and cells[0] in ("no defense", "ABL", "clean model"):
+            models[cells[0]] = {"ca": _fraction(cells[1]), "ca_nt": _fraction(cells[2]),
+                                "asr": _fraction(cells[3]), "ra": _fraction(cells[4])}
+        if len(cells) == 2 and cells[1].endswith(" s"):
+            stages[cells[0]] = float(cells[1][:-2])
+        i = re.match(r"Isolation: (\d+) samples \((.*)\): precision ([\d.]+) %, recall ([\d.]+) %", line)
+        if i:
+            t = re.search(r"(?:inferred target|target) (\d+)", i[2])
+            iso = {"count": int(i[1]), "precision": round(float(i[3]) / 100, 6), "recall": round(float(i[4]) / 100, 6),
+                   "inferred_target": int(t[1]) if t else None, "given_target": None}
+        if line.startswith("abl ") and " on " in line:
+            by = line.rstrip(".")
+    if "Verdict: no backdoor" in text and iso is not None:
+        iso["backdoor_found"] = False
+    return attack, models, iso, stages, by
+
+
+def _from_table(text, manifest):
+    """The figures of this script's own table row for `manifest`, read by column name."""
+    header = None
+    for line in text.splitlines():
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        if cells[0] == "manifest":
+            header = cells
+        if header is None or cells[0] != f"`{manifest}`" or len(cells) != len(header) or cells[1] == "not run":
+            continue
+        c = dict(zip(header, cells))
+        n = re.match(r"(\d+) \(([\d.]+) %\)", c["poisoned (share of train)"])
+        attack = {"name": c["attack"], "label_kind": c["label"], "target": None,
+                  "poisoned": int(n[1]) if n else None,
+                  "poisoned_share_of_training_set": round(float(n[2]) / 100, 6) if n else None}
+        models = {"no defense": {"ca": _fraction(c["no-def CA"]), "asr": _fraction(c["no-def ASR"])},
+                  "ABL": {"ca": _fraction(c["ABL CA"]), "asr": _fraction(c["ABL ASR"]), "ra": _fraction(c["ABL RA"])},
+                  "clean model": {"ca": _fraction(c.get("clean CA", ""))}}
+        models = {k: v for k, v in models.items() if any(x is not None for x in v.values())}
+        t = re.match(r"(\d+)", c["target found"])
+        iso = None
+        if c["isolated"].isdigit():
+            iso = {"count": int(c["isolated"]), "precision": _fraction(c["precision"]), "recall": _fraction(c["recall"]),
+                   "inferred_target": int(t[1]) if t else None, "given_target": None}
+            if t and "wrong" not in c["target found"]:
+                attack["target"] = iso["inferred_target"]
+        return attack, models, iso, {}, c["computed by"]
+    return None
+
+
+def import_report(source, manifest_path):
+    """Writes the manifest's snapshot from a committed report.md or results table."""
+    m = load(manifest_path)
+    if m is None:
+        sys.exit(f"{manifest_path}: not a readable manifest")
+    try:
+        text = open(source).read()
+    except OSError as e:
+        sys.exit(f"{source}: {e.strerror}")
+    rel = os.path.relpath(manifest_path, ROOT)
+    parsed = _from_table(text, rel) if "generated by: python3 scripts/results.py" in text else _from_report(text)
+    if not parsed or not parsed[1]:
+        sys.exit(f"{source}: no figures found for {rel}")
+    attack, models, iso, stage_s, by = parsed
+    src_rel = os.path.relpath(source, ROOT)
+    by = f"{by} (imported from {src_rel})" if by else f"binary and CPU not recorded (imported from {src_rel})"
+    ran = {"no defense": "baseline", "ABL": "unlearn", "clean model": "clean"}
+    stages = {s: {"produced_by": by, "duration_s": stage_s.get(s), "ended": None}
+              for s in ["isolate"] * (iso is not None) + [ran[k] for k in models]}
+    row = {"manifest": rel, "name": m["name"], "command": f"abl run {rel}", "source": src_rel,
+           "attack": attack, "no_defense": models.get("no defense"), "abl": models.get("ABL"),
+           "clean": models.get("clean model"), "isolation": iso, "stages": stages}
+    os.makedirs(SNAPSHOTS, exist_ok=True)
+    with open(os.path.join(SNAPSHOTS, m["name"] + ".json"), "w") as f:
+        json.dump(row, f, indent=2, sort_keys=True, ensure_ascii=False)
+        f.write("\n")
+    print(f"{rel}: snapshot written from {src_rel}")
 
 
 def pct(d, key):
@@ -102,9 +206,16 @@ def pct(d, key):
     return "–" if v is None else f"{100 * v:.2f}"
 
 
+COLUMNS = ["manifest", "attack", "label", "poisoned (share of train)", "clean CA", "no-def CA", "no-def ASR",
+           "ABL CA", "ABL ASR", "ABL RA", "target found", "isolated", "precision", "recall", "stage time",
+           "computed by"]
+
+
 def row_cells(r):
     a, iso = r.get("attack") or {}, r.get("isolation") or {}
-    if iso.get("given_target") is not None:
+    if iso.get("backdoor_found") is False:
+        target = "none (verdict: no backdoor)"
+    elif iso.get("given_target") is not None:
         target = f"{iso['given_target']} (given)"
     else:
         found = iso.get("inferred_target")
@@ -112,17 +223,34 @@ def row_cells(r):
     st = r.get("stages", {})
     # who computed the figures: the stages behind each model, deduplicated
     by = []
-    for s in ("baseline", "isolate", "unlearn"):
+    for s in ("baseline", "isolate", "unlearn", "clean"):
         p = (st.get(s) or {}).get("produced_by")
         if p and p not in by:
             by.append(p)
+    seconds = [v.get("duration_s") for v in st.values() if v.get("duration_s") is not None]
+    time = f"{sum(seconds) / 60:.1f} min" if seconds else "–"
     label = a.get("label_kind", "–")
     poisoned = f"{a['poisoned']} ({100 * a['poisoned_share_of_training_set']:.2f} %)" if a.get("poisoned") is not None else "–"
-    return [f"`{r['manifest']}`", a.get("name", "–"), label, poisoned,
+    return [f"`{r['manifest']}`", a.get("name", "–"), label, poisoned, pct(r.get("clean"), "ca"),
             pct(r.get("no_defense"), "ca"), pct(r.get("no_defense"), "asr"),
             pct(r.get("abl"), "ca"), pct(r.get("abl"), "asr"), pct(r.get("abl"), "ra"),
             "–" if target is None else str(target), "–" if iso.get("count") is None else str(iso["count"]),
-            pct(iso, "precision"), pct(iso, "recall"), "; ".join(by) or "–"]
+            pct(iso, "precision"), pct(iso, "recall"), time, "; ".join(by) or "–"]
+
+
+def table_lines(manifests):
+    """The Markdown table of the manifests' rows, refreshing each snapshot from its run folder."""
+    lines = ["| " + " | ".join(COLUMNS) + " |", "|" + "---|" * len(COLUMNS)]
+    for path in manifests:
+        r, _ = snapshot(os.path.join(ROOT, path) if not os.path.isabs(path) else path)
+        cells = row_cells(r) if r else [f"`{path}`", "not run"] + [""] * (len(COLUMNS) - 2)
+        lines.append("| " + " | ".join(cells) + " |")
+    return lines
+
+
+LEGEND = ("Each row's command is `abl run <manifest>`. Figures in %; \"–\": not run. \"stage time\" sums the "
+          "durations of the stages behind the row; \"computed by\" names the binary, CPU and date of those "
+          "stages, or the committed report a snapshot was imported from.")
 
 
 def table(args):
@@ -132,21 +260,13 @@ def table(args):
         print(f"# {args.title}\n")
     print(f"Generated by `{command}` on {datetime.date.today().isoformat()}, "
           "from each manifest's run folder or, where the folder is not on this machine, its snapshot in "
-          "`docs/results/runs/`. Each row's command is `abl run <manifest>`; the last column names the binary, CPU and "
-          "date of the stages behind its figures (no-defense model, isolation, unlearning). Figures in %; \"–\": not run.\n")
-    print("| manifest | attack | label | poisoned (share of train) | no-def CA | no-def ASR | ABL CA | ABL ASR | ABL RA | target found | isolated | precision | recall | computed by |")
-    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
-    for path in args.manifests:
-        r, _ = snapshot(os.path.join(ROOT, path) if not os.path.isabs(path) else path)
-        if not r:
-            print(f"| `{path}` | not run |" + " |" * 12)
-            continue
-        print("| " + " | ".join(row_cells(r)) + " |")
+          f"`docs/results/runs/`. {LEGEND}\n")
+    print("\n".join(table_lines(args.manifests)))
 
 
 def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("command", choices=["table", "snapshot"])
+    p.add_argument("command", choices=["table", "snapshot", "import"])
     p.add_argument("manifests", nargs="+")
     p.add_argument("--title", default="")
     p.add_argument("--unrecorded", default="", help="what computed the stages whose stage.json does not say (a binary from before `produced_by`)")
@@ -154,7 +274,11 @@ def main():
     if a.unrecorded:
         global UNRECORDED
         UNRECORDED = a.unrecorded
-    if a.command == "snapshot":
+    if a.command == "import":
+        if len(a.manifests) != 2:
+            sys.exit("usage: results.py import REPORT MANIFEST")
+        import_report(*a.manifests)
+    elif a.command == "snapshot":
         for m in a.manifests:
             _, fresh = snapshot(m)
             print(f"{m}: {'snapshot written' if fresh else 'no run folder; snapshot kept'}")

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Which label each target statistic of target-aware isolation names, per run (docs/RESULTS.md).
+"""Which label each target statistic of target-aware isolation names, per run (docs/DESIGN.md, "Why the defaults").
 
 usage: target_statistics.py [--mixtures] RUN_FOLDER [RUN_FOLDER ...]
   --mixtures: also print each label's fitted mixture (low weight, means and sds).

@@ -18,11 +18,10 @@ public enum TargetStatistic: String, Sendable, CaseIterable {
     /// The mode gap times the modes' separation in pooled standard deviations (Ashman's D):
     /// gap^2 / sqrt((s0^2 + s1^2) / 2), from the same mixture as `modeGap`. A backdoor leaves a
     /// narrow low mode far below the label's clean samples; a naturally easy class (Bags,
-    /// Trousers) can also fit two modes far apart in log-loss, but broad ones that overlap. On
-    /// full-scale Blend (Fashion-MNIST, 10 %) the mode gap named Bag (4.45 against 3.41 for the
-    /// target), this statistic the target (15.5 against 13.6). It named the target in eleven of
-    /// the twelve runs of docs/RESULTS.md (section 7); full-scale LBA, whose poison is learned
-    /// only a little faster than the target's clean samples, defeats it and every other statistic.
+    /// Trousers) can also fit two modes far apart in log-loss, but broad ones that overlap, which
+    /// the gap alone cannot tell from a backdoor. A poison learned only a little faster than the
+    /// target's clean samples leaves no narrow low mode, and no loss statistic finds it
+    /// (docs/DESIGN.md, "Why the defaults").
     case separation
     /// The distance between the two modes of a two-component Gaussian mixture fitted to the
     /// label's log-losses (`LossMixture`: high mean minus low mean): the target label holds two

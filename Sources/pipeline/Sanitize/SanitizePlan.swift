@@ -10,7 +10,7 @@ struct SanitizePlan {
     enum Schedule: String, CaseIterable, Sendable {
         /// A few minutes on 2 cores for 10000 28x28 images (the quickstart's budget).
         case quick
-        /// The fmnist schedule of docs/RESULTS.md (5 isolation epochs, 10 of unlearning).
+        /// The fmnist schedule of `manifests/fmnist/*.json` (5 isolation epochs, 10 of unlearning).
         case full
     }
 
@@ -82,7 +82,7 @@ struct SanitizePlan {
             if let l = triggeredTrueLabels { e["true_labels"] = .string(a(l)) }
             m["evaluation"] = .object(e)
             m["baseline"] = .object(["epochs": .number(Double(schedule == .quick ? 4 : 15)), "lr": .number(0.1), "lr_drop": .number(Double(schedule == .quick ? 3 : 9)),
-                                    // a 4-epoch schedule learns neither the classes nor a trigger better with augmentation (docs/RESULTS.md, quick schedule)
+                                    // a 4-epoch schedule learns neither the classes nor a trigger better with augmentation (docs/DESIGN.md, quick schedule)
                                     "augment": .bool(schedule == .full)])
         }
         return .object(m)

@@ -21,7 +21,7 @@ struct IsolateStage: Stage {
     let formatVersion = 6
     let runsOnEveryRank = true
     /// Below this ratio of the target's statistic to the runner-up's, the log and report.md call
-    /// the inferred target a close call (full-scale Blend: 1.14, a right call; docs/RESULTS.md).
+    /// the inferred target a close call.
     static let closeCall = 1.25
 
     /// The target's statistic over the runner-up's when that is a close call, else nil.
