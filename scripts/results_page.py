@@ -46,10 +46,6 @@ SECTIONS = [
      "target class poisoned, and 5x5 with budget 16.",
      ["manifests/fmnist/cl.json", "manifests/fmnist/cl-patch3.json", "manifests/fmnist/cl-eps16.json",
       "manifests/fmnist/cl-noaug.json", "manifests/fmnist/cl-rate1.json", "manifests/fmnist/cl-patch5.json"]),
-    ("FC's method, fmnist schedule",
-     "`fc.json` uses the default method (the patch's pixels moved toward the patch within the budget); "
-     "`fc-hidden.json` the paper's hidden trigger (the patch only in the surrogate's features).",
-     ["manifests/fmnist/fc.json", "manifests/fmnist/fc-hidden.json"]),
     ("The ten attacks, quick schedule",
      "The quickstart's schedule with 3 LGA epochs, for a first look at every attack in minutes; single runs, "
      "not verdicts.",

@@ -76,8 +76,7 @@ final class DataParallelTests: XCTestCase {
         let attacks: [any Attack] = [LabelConsistent(target: 0, rate: 1, rateBase: .targetClass, epsilon: 8.0 / 255, stepSize: 1.5 / 255, steps: 2, patchSize: 2),
                                      FeatureCollision(target: 0, rate: 1, rateBase: .targetClass, epsilon: 16.0 / 255, stepSize: 2.0 / 255, steps: 2,
                                                       patch: BadNets(target: 0, rate: 1, targetMode: .allToOne, size: 4,
-                                                                     pattern: BadNets.pattern(named: "checkerboard", size: 4)!, corner: .bottomRight, margin: 0),
-                                                      method: .inBudgetTrigger)]
+                                                                     pattern: BadNets.pattern(named: "checkerboard", size: 4)!, corner: .bottomRight, margin: 0))]
         for attack in attacks {
             let one = try attack.poison(train: data, test: Self.split(30), context: AttackContext(classCount: 3, seed: 2, surrogate: net))
             XCTAssertNotEqual(one.train.pixels, data.pixels, attack.kind)

@@ -178,7 +178,6 @@ extension RateBase: Decodable {}
 extension SizePolicy: Decodable {}
 extension CIFARReader.LabelKind: Decodable {}
 extension BadNets.Corner: Decodable {}
-extension FeatureCollision.Method: Decodable {}
 
 /// The `evaluation` section (data the user brings): where the triggered test set comes from.
 struct EvaluationConfig: Decodable, Sendable {
