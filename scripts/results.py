@@ -4,7 +4,7 @@
   python3 scripts/results.py table MANIFEST... [--title T]   # Markdown table on stdout
   python3 scripts/results.py snapshot MANIFEST...            # refresh the snapshots only
   python3 scripts/results.py import REPORT MANIFEST          # snapshot from a run's committed report
-  python3 scripts/results_page.py [--run]                    # writes docs/RESULTS.md from these tables
+  python3 scripts/results_page.py [--run SECTION]            # writes docs/RESULTS.md from these tables
 
 A row comes from the manifest's run folder (its `output`) when the folder is on this machine:
 the attack from poison/attack.json, the no-defense model from baseline/metrics.json, ABL from
@@ -56,10 +56,15 @@ def producer(record):
     return f"abl {p['abl']}, {p['cpu']} ({' '.join(vec)}; OpenBLAS {p['openblas_core']}), {date}"
 
 
+def run_folder(manifest):
+    """A manifest's run folder (its `output`, relative to the repository root unless absolute)."""
+    return os.path.join(ROOT, manifest["output"])
+
+
 def measure(manifest_path):
     """The snapshot of a manifest's run folder, or None when the folder holds no stage."""
     m = load(manifest_path)
-    out = os.path.join(ROOT, m["output"]) if not os.path.isabs(m["output"]) else m["output"]
+    out = run_folder(m)
     stages = {}
     for s in ("surrogate", "poison", "isolate", "unlearn", "baseline", "clean"):
         rec = load(os.path.join(out, s, "stage.json"))

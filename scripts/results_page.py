@@ -68,8 +68,7 @@ ELSEWHERE = """## Generated elsewhere
 
 def has_report(manifest):
     m = results.load(os.path.join(ROOT, manifest))
-    out = m["output"] if os.path.isabs(m["output"]) else os.path.join(ROOT, m["output"])
-    return os.path.exists(os.path.join(out, "report", "stage.json"))
+    return os.path.exists(os.path.join(results.run_folder(m), "report", "stage.json"))
 
 
 def run_missing(pattern):
