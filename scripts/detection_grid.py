@@ -3,7 +3,7 @@
 each, judged by `abl detect`; writes the table of docs/results/detection-<schedule>.md.
 
   python3 scripts/detection_grid.py write  [--schedule quick]   # (re)writes the grid's manifests
-  python3 scripts/detection_grid.py run    [--schedule quick] [--stage isolate] [--jobs 1]
+  python3 scripts/detection_grid.py run    [--schedule quick] [--stage isolate] [--case NAME ...] [--jobs 1]
   python3 scripts/detection_grid.py table  [--schedule quick]   # the results page from the run folders
 
 The manifests live in manifests/detection/<schedule>/ and derive from the schedule's base
@@ -84,7 +84,12 @@ def manifests(schedule):
 
 def run(args):
     procs = []
+    known = {name for name, _ in manifests(args.schedule)}
+    if unknown := set(args.case or []) - known:
+        sys.exit(f"no such case in manifests/detection/{args.schedule}: {', '.join(sorted(unknown))}")
     for name, path in manifests(args.schedule):
+        if args.case and name not in args.case:
+            continue
         cmd = [ABL, "run", path] + (["--stage", args.stage] if args.stage else [])
         print("$", " ".join(os.path.relpath(c, ROOT) if c.startswith(ROOT) else c for c in cmd), flush=True)
         procs.append(subprocess.Popen(cmd, cwd=ROOT))
@@ -145,7 +150,8 @@ def measure(name, out, trained_by):
     cells = [name, attack_text, str(a.get("poisoned", "–")), verdict, ok, f"{v.get('family_p_value', 1):.2g}",
              f"label {s.get('label', '–')}, {s.get('signal', '–')}: {pct(s.get('train_share'))} vs {pct(s.get('test_share'))}",
              pct(met.get("asr")), str(stat), f"{iso.get('count', '–')} ({pct(iso.get('precision'))})",
-             pct(nd.get("asr")) if nd else "–", pct(abl.get("asr")) if abl else "–", producer(out, trained_by)]
+             pct(nd.get("asr")) if nd else "–", pct(abl.get("asr")) if abl else "–",
+             f"{pct(nd.get('ca'))} → {pct(abl.get('ca'))}" if nd and abl else "–", producer(out, trained_by)]
     return {"case": name, "clean": clean, "backdoor": v.get("backdoor"), "found": found, "cells": cells}
 
 
@@ -165,7 +171,7 @@ def table(args):
         else:
             row = load(snap)
         if not row:
-            rows.append(f"| {name} | not run |" + " |" * 11)
+            rows.append(f"| {name} | not run |" + " |" * 12)
             continue
         if row["clean"]:
             cleans += 1
@@ -185,8 +191,8 @@ def table(args):
           f"with the default rule (docs/DETECTION.md); the last column names the binary, CPU and date of the isolate "
           f"stage that trained the isolation model. Figures in %.\n")
     print(f"Clean sets judged backdoored: {clean_fp} of {cleans} run; attacks whose target was named: {attacks_found} of {attacks} run.\n")
-    print("| case | attack | poisoned | verdict | right | family p | strongest label and signal: training vs test share beyond the threshold | isolation-model ASR | label the loss statistic names without a verdict | isolated (precision) | no-def ASR | ABL ASR | isolation model trained by |")
-    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
+    print("| case | attack | poisoned | verdict | right | family p | strongest label and signal: training vs test share beyond the threshold | isolation-model ASR | label the loss statistic names without a verdict | isolated (precision) | no-def ASR | ABL ASR | CA no-def → ABL | isolation model trained by |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
     for r in rows:
         print(r)
 
@@ -196,6 +202,7 @@ def main():
     p.add_argument("command", choices=["write", "run", "table"])
     p.add_argument("--schedule", choices=sorted(SCHEDULES), default="quick")
     p.add_argument("--stage", default="isolate", help="run up to this stage (empty: the whole manifest)")
+    p.add_argument("--case", action="append", help="run: only this case (repeatable; default: every case)")
     p.add_argument("--jobs", type=int, default=1, help="runs at once (each uses every core)")
     p.add_argument("--trained-by", default="", help="table: what trained the isolate stages whose stage.json does not say")
     args = p.parse_args()
