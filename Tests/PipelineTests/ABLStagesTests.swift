@@ -4,6 +4,7 @@ import Foundation
 import PoisonForge
 import XCTest
 @testable import pipeline
+import Sanitizer
 
 final class ABLStagesTests: XCTestCase {
     func manifest(_ dir: String, unlearnLR: Double = 0.0005, extra: [String: JSON] = [:]) -> JSON {
@@ -86,6 +87,25 @@ final class ABLStagesTests: XCTestCase {
         let recorded = report["curves"]?["baseline"]?.arrayValue?.compactMap { $0["ca"]?.doubleValue } ?? []
         XCTAssertEqual(plotted, recorded)
         XCTAssertFalse(recorded.isEmpty)
+    }
+
+    func testQuarantineLeavesTheMarginBehindTheIsolatedSamplesOutOfFineTuning() throws {
+        let dir = T.tempFolder()
+        let m = try Manifest.resolve(manifest(dir, extra: ["unlearn": .object(["finetune_epochs": .number(1), "finetune_lr_drop": .number(0), "epochs": .number(0),
+                                                                              "quarantine": .number(1)])]), file: "m.json")
+        _ = try Runner(manifest: m, quiet: true).run(target: "unlearn")
+        let run = dir + "/run"
+        let labels = try NPY.read(run + "/poison/train_labels.npy").int64
+        let losses = try NPY.read(run + "/isolate/losses.npy").float32
+        let isolated = try NPY.read(run + "/isolate/isolated.npy").int64
+        let quarantined = try NPY.read(run + "/unlearn/quarantined.npy").int64
+        XCTAssertEqual(quarantined, Quarantine.margin(isolated: isolated, labels: labels, losses: losses, ratio: 1))
+        XCTAssertEqual(quarantined.count, min(isolated.count, labels.indices.filter { labels[$0] == labels[isolated[0]] }.count - isolated.count))
+        XCTAssertTrue(Set(quarantined).isDisjoint(with: isolated))
+        // without the setting nothing is quarantined
+        let plain = T.tempFolder()
+        _ = try Runner(manifest: try Manifest.resolve(manifest(plain), file: "m.json"), quiet: true).run(target: "unlearn")
+        XCTAssertEqual(try NPY.read(plain + "/run/unlearn/quarantined.npy").int64, [])
     }
 
     func testRerunningOnlyUnlearnReusesPoisonAndIsolate() throws {

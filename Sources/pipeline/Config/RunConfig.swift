@@ -142,6 +142,8 @@ struct UnlearnConfig: Decodable, Sendable {
     let ascentCap: Double?
     let freezeBn: Bool
     let stopIsolatedAccuracy: Double?
+    /// The margin behind the isolation boundary left out of fine-tuning, as a fraction of the isolated count.
+    let quarantine: Double
 
     /// The objective the isolated samples are unlearned with.
     var unlearning: Objective {

@@ -236,6 +236,7 @@ enum ManifestSchema {
             .optional("ascent_cap", .number, default: nil, "bounded ascent (this project's variant, not the paper's): isolated samples whose loss exceeds this get no further ascent, e.g. ln(classes) = chance level; absent: unbounded, as the reference", [.range(0, nil, openLo: true)]),
             .optional("freeze_bn", .boolean, default: .bool(false), "normalise with the running statistics during the ascent and leave them unchanged"),
             .optional("stop_isolated_accuracy", .number, default: nil, "stop the ascent once the model's accuracy on the isolated samples (labels as given) is at or below this", [.range(0, 1)]),
+            .optional("quarantine", .number, default: .number(0), "this project's variant: leave out of fine-tuning this fraction of the isolated count more samples of the isolated label, those with the lowest isolation loss outside the isolated set (the margin where the isolation's misses sit; quarantined.npy); 0: none", [.range(0, 10)]),
         ])
 
     static let baseline = Section(

@@ -14,14 +14,14 @@ struct UnlearnStage: Stage {
     /// Where the training set comes from (the poison stage, or the dataset as given).
     var origin: DataOrigin = .poisoned
     var upstream: [String] { origin.stages + ["isolate"] }
-    /// 2: wall times in the volatile timing.json.
-    let formatVersion = 2 // the objective parameter enters the key through the parameters
+    /// 2: wall times in the volatile timing.json; 3: quarantined.npy.
+    let formatVersion = 3 // the objective parameter enters the key through the parameters
     let runsOnEveryRank = true
 
     func parameters(_ m: Manifest) -> JSON { TrainingSupport.keyed(["model": m.section("model"), "unlearn": m.section("unlearn"), "seed": m.resolved["seed"]!], m) }
     func externalInputs(_ m: Manifest) -> [String] { [] }
     func volatileOutputs(_ m: Manifest) -> [String] { ["timing.json"] }
-    func declaredOutputs(_ m: Manifest) -> [String] { ["model.safetensors", "metrics.json"] }
+    func declaredOutputs(_ m: Manifest) -> [String] { ["model.safetensors", "metrics.json", "quarantined.npy"] }
 
     func run(_ ctx: StageContext) throws {
         let m = ctx.manifest
@@ -30,7 +30,17 @@ struct UnlearnStage: Stage {
         let net = try TrainingSupport.network(m, data.dataset, stream: "isolate")
         try SafeTensors.load(into: net, from: ctx.upstreamFolder("isolate") + "/model.safetensors")
         let isolated = try NPY.read(ctx.upstreamFolder("isolate") + "/isolated.npy").int64
-        let isoSet = Set(isolated)
+        let lossFile = ctx.upstreamFolder("isolate") + "/losses.npy"
+        let losses = try NPY.read(lossFile).float32
+        guard losses.count == train.count else {
+            throw DatasetError.badFormat(path: lossFile, reason: "\(losses.count) losses for \(train.count) training samples")
+        }
+        let quarantined = Quarantine.margin(isolated: isolated, labels: train.labels, losses: losses, ratio: m.config.unlearn.quarantine)
+        try NPY.write(int64: quarantined, to: ctx.workFolder + "/quarantined.npy")
+        if !quarantined.isEmpty {
+            ctx.log("quarantine: \(quarantined.count) more samples of label \(train.labels[quarantined[0]]) (the next-lowest isolation losses) left out of fine-tuning")
+        }
+        let isoSet = Set(isolated).union(quarantined)
         let rest = (0..<train.count).filter { !isoSet.contains($0) }
         let trainer = Trainer(net: net, settings: TrainingSupport.settings(m), seed: m.seed, stream: name, group: ctx.group)
         let isoSplit = train.subset(isolated)
