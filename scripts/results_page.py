@@ -46,6 +46,10 @@ SECTIONS = [
      "target class poisoned, and 5x5 with budget 16.",
      ["manifests/fmnist/cl.json", "manifests/fmnist/cl-patch3.json", "manifests/fmnist/cl-eps16.json",
       "manifests/fmnist/cl-noaug.json", "manifests/fmnist/cl-rate1.json", "manifests/fmnist/cl-patch5.json"]),
+    ("SIG: the isolation's margin left out of fine-tuning, fmnist schedule",
+     "`sig.json` with `unlearn.quarantine` 0.1: the target label's next-lowest isolation losses, a tenth of the "
+     "isolated count, are neither learned nor unlearned (docs/DESIGN.md).",
+     ["manifests/fmnist/sig.json", "manifests/fmnist/sig-quarantine.json"]),
     ("The ten attacks, quick schedule",
      "The quickstart's schedule with 3 LGA epochs, for a first look at every attack in minutes; single runs, "
      "not verdicts.",
