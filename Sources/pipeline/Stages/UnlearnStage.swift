@@ -30,12 +30,15 @@ struct UnlearnStage: Stage {
         let net = try TrainingSupport.network(m, data.dataset, stream: "isolate")
         try SafeTensors.load(into: net, from: ctx.upstreamFolder("isolate") + "/model.safetensors")
         let isolated = try NPY.read(ctx.upstreamFolder("isolate") + "/isolated.npy").int64
-        let lossFile = ctx.upstreamFolder("isolate") + "/losses.npy"
-        let losses = try NPY.read(lossFile).float32
-        guard losses.count == train.count else {
-            throw DatasetError.badFormat(path: lossFile, reason: "\(losses.count) losses for \(train.count) training samples")
+        var quarantined: [Int] = []
+        if m.config.unlearn.quarantine > 0, !isolated.isEmpty {
+            let lossFile = ctx.upstreamFolder("isolate") + "/losses.npy"
+            let losses = try NPY.read(lossFile).float32
+            guard losses.count == train.count else {
+                throw DatasetError.badFormat(path: lossFile, reason: "\(losses.count) losses for \(train.count) training samples")
+            }
+            quarantined = Quarantine.margin(isolated: isolated, labels: train.labels, losses: losses, ratio: m.config.unlearn.quarantine)
         }
-        let quarantined = Quarantine.margin(isolated: isolated, labels: train.labels, losses: losses, ratio: m.config.unlearn.quarantine)
         try NPY.write(int64: quarantined, to: ctx.workFolder + "/quarantined.npy")
         if !quarantined.isEmpty {
             ctx.log("quarantine: \(quarantined.count) more samples of label \(train.labels[quarantined[0]]) (the next-lowest isolation losses) left out of fine-tuning")
