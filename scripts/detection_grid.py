@@ -8,7 +8,9 @@ each, judged by `abl detect`; writes the table of docs/results/detection-<schedu
 
 The manifests live in manifests/detection/<schedule>/ and derive from the schedule's base
 manifest (quick: manifests/quickstart.json; fmnist: manifests/fmnist/badnets.json): only the
-seed (which also draws the quick schedule's subset), the attack and the output change. A clean
+seed (which also draws the quick schedule's subset), the attack and the output change; an attack
+crafted on a surrogate (LBA, Dynamic, CL, FC) also takes the surrogate and its own settings from
+the schedule's manifest of that attack (manifests/quick/, manifests/fmnist/). A clean
 set is the base with the attack poisoning a single image (rate 1 / training-set size): the
 manifest format requires an attack, and one image cannot teach a backdoor.
 `run` runs what is not fresh (by default up to the isolate stage, which is all a verdict needs);
@@ -32,8 +34,8 @@ from results import load
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 ABL = os.environ.get("ABL_BINARY") or os.path.join(ROOT, ".build", "release", "abl")
 SCHEDULES = {
-    "quick": {"base": "manifests/quickstart.json", "train": 10000},
-    "fmnist": {"base": "manifests/fmnist/badnets.json", "train": 60000},
+    "quick": {"base": "manifests/quickstart.json", "attacks": "manifests/quick", "train": 10000},
+    "fmnist": {"base": "manifests/fmnist/badnets.json", "attacks": "manifests/fmnist", "train": 60000},
 }
 # (name, seed, attack): clean sets over five seeds, then attacks x targets x rates
 CASES = [(f"clean-s{s}", s, None) for s in range(5)] + [
@@ -46,6 +48,9 @@ CASES = [(f"clean-s{s}", s, None) for s in range(5)] + [
     ("blend-t3-r10", 0, {"kind": "blend", "target": 3, "rate": 0.1}),
     ("sig-t5-r10", 0, {"kind": "sig", "target": 5, "rate": 0.1}),
     ("trojan-t2-r10", 0, {"kind": "trojan", "target": 2, "rate": 0.1}),
+    ("cba-t4-r10", 0, {"kind": "cba", "target": 4, "rate": 0.1}),
+    ("lba-t6-r10", 0, {"kind": "lba", "target": 6, "rate": 0.1}),
+    ("dynamic-t9-r10", 0, {"kind": "dynamic", "target": 9, "rate": 0.1}),
 ]
 
 
@@ -64,6 +69,12 @@ def manifest(schedule, name, seed, attack):
     m["seed"] = seed
     m["output"] = f"runs/detection/{schedule}/{name}"
     m["attack"] = attack or {"kind": "badnets", "target": 0, "rate": 1 / s["train"]}
+    # an attack crafted on a surrogate takes the surrogate and its crafting settings from the
+    # schedule's manifest of that attack; the case sets only the target and the rate
+    own = load(os.path.join(ROOT, s["attacks"], m["attack"]["kind"] + ".json")) or {}
+    if "surrogate" in own:
+        m["attack"] = {**own["attack"], **m["attack"]}
+        m["surrogate"] = own["surrogate"]
     return m
 
 
