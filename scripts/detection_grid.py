@@ -18,8 +18,11 @@ manifest format requires an attack, and one image cannot teach a backdoor.
 isolation model's ASR from isolate/metrics.json, the statistics' inferred target from
 isolation.json, who trained the isolation model from isolate/stage.json (`produced_by`) and,
 where the run went further from the same isolate stage, the no-defense and ABL figures of
-report.json. Each case's row is kept as a snapshot in docs/results/detection-<schedule>/, so a
-case whose run folder is not on this machine keeps its measured row.
+report.json. A run folder counts only where `abl status` finds its isolate stage fresh for the
+manifest (and its report, for the no-defense and ABL columns). Each case's row is kept as a
+snapshot in docs/results/detection-<schedule>/ with the manifest sections it was measured with,
+so a case whose run folder is not on this machine keeps its measured row, until one of those
+sections changes: then the row shows as stale until the case is rerun.
 """
 import argparse
 import datetime
@@ -131,8 +134,39 @@ def producer(out, fallback):
     return results.producer(load(os.path.join(out, "isolate", "stage.json")) or {"ended": ""})
 
 
-def measure(name, out, trained_by):
-    """One case's row from its run folder, or None when the folder holds no isolate stage."""
+# the manifest sections a row's verdict and isolation figures depend on, and those its no-defense
+# and ABL figures add
+ISOLATION_SECTIONS = ("seed", "dataset", "attack", "surrogate", "model", "isolate")
+ABL_SECTIONS = ISOLATION_SECTIONS + ("unlearn", "baseline")
+
+
+def sections(m, keys=ABL_SECTIONS):
+    return {k: m[k] for k in keys if k in m}
+
+
+def stale(row, m):
+    """Why a snapshot no longer describes its manifest (a section it was measured with has
+    changed since), or None. A snapshot without the sections it was measured with is stale."""
+    was = row.get("manifest")
+    if was is None:
+        return "it does not record its manifest"
+    keys = ABL_SECTIONS if row["cells"][10] != "–" or row["cells"][11] != "–" else ISOLATION_SECTIONS
+    changed = [k for k in keys if was.get(k) != m.get(k)]
+    return f"the manifest's {', '.join(changed)} changed since" if changed else None
+
+
+def fresh_stages(path):
+    """The stages of the manifest at `path` whose outputs its run folder holds fresh (`abl status`)."""
+    st = subprocess.run([ABL, "status", path], capture_output=True, text=True)
+    return {f[0] for f in (line.split() for line in st.stdout.splitlines()) if len(f) >= 2 and f[1] == "fresh"}
+
+
+def measure(name, path, out, trained_by):
+    """One case's row from its run folder, or None when the folder holds no isolate stage that
+    is fresh for the manifest at `path`."""
+    fresh = fresh_stages(path)
+    if "isolate" not in fresh:
+        return None
     det = subprocess.run([ABL, "detect", out, "--json"], capture_output=True, text=True)
     if det.returncode != 0:
         return None
@@ -141,9 +175,9 @@ def measure(name, out, trained_by):
     iso = load(os.path.join(out, "isolate", "isolation.json")) or {}
     met = (load(os.path.join(out, "isolate", "metrics.json")) or {}).get("final", {})
     rep = load(os.path.join(out, "report", "report.json"))
-    # a report made from an earlier isolate stage says nothing about this one
+    # a report made from an earlier isolate stage, or with other settings, says nothing about this run
     iso_key = (load(os.path.join(out, "isolate", "stage.json")) or {}).get("cache_key")
-    if rep and rep.get("stages", {}).get("isolate", {}).get("cache_key") != iso_key:
+    if rep and (rep.get("stages", {}).get("isolate", {}).get("cache_key") != iso_key or "report" not in fresh):
         rep = None
     clean = name.startswith("clean")
     truth = None if clean else a.get("target")
@@ -174,8 +208,9 @@ def table(args):
     for name, path in manifests(args.schedule):
         m = load(path)
         snap = os.path.join(snapshots(args.schedule), name + ".json")
-        row = measure(name, os.path.join(ROOT, m["output"]), args.trained_by)
+        row = measure(name, path, os.path.join(ROOT, m["output"]), args.trained_by)
         if row:
+            row["manifest"] = sections(m)
             with open(snap, "w") as f:
                 json.dump(row, f, indent=2, sort_keys=True, ensure_ascii=False)
                 f.write("\n")
@@ -183,6 +218,9 @@ def table(args):
             row = load(snap)
         if not row:
             rows.append(f"| {name} | not run |" + " |" * 12)
+            continue
+        if why := stale(row, m):
+            rows.append(f"| {name} | stale snapshot ({why}); rerun |" + " |" * 12)
             continue
         if row["clean"]:
             cleans += 1
