@@ -125,18 +125,37 @@ public struct DatasetSplit: Equatable, Sendable {
     }
 }
 
+/// Where the training samples sit among the rows the user gave, when a reader split one set of
+/// rows into train and test (`test_ratio`): a user's per-row file (a poison indicator) is by
+/// those rows, not by the training split's.
+public struct GivenRows: Equatable, Sendable {
+    /// How many rows were given (train and test together).
+    public var count: Int
+    /// Each training sample's row among them.
+    public var trainRows: [Int]
+
+    public init(count: Int, trainRows: [Int]) {
+        self.count = count
+        self.trainRows = trainRows
+    }
+}
+
 /// An image classification dataset: class names and a train and a test split.
 public struct Dataset: Equatable, Sendable {
     public var name: String
     public var classNames: [String]
     public var train: DatasetSplit
     public var test: DatasetSplit
+    /// Set when the training split was drawn from a larger set of given rows; nil when the
+    /// training rows are the rows as given.
+    public var givenRows: GivenRows?
 
-    public init(name: String, classNames: [String], train: DatasetSplit, test: DatasetSplit) {
+    public init(name: String, classNames: [String], train: DatasetSplit, test: DatasetSplit, givenRows: GivenRows? = nil) {
         self.name = name
         self.classNames = classNames
         self.train = train
         self.test = test
+        self.givenRows = givenRows
     }
 
     /// Checks both splits and that they share an image shape.

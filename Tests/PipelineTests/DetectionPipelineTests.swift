@@ -112,5 +112,11 @@ extension CommandLineTests {
         XCTAssertNotEqual(missing.code, 0)
         XCTAssertTrue(missing.err.contains("losses.npy"), missing.err)
         XCTAssertEqual(try cli.run(["detect", dir + "/run", "--false-positive-rate", "2"]).code, 64)
+        // losses that are not the ones the isolate stage wrote are refused, not judged
+        let n = try NPY.read(dir + "/run/isolate/losses.npy").float32.count
+        try NPY.write(float32: [Float](repeating: 0.5, count: n), to: dir + "/run/isolate/losses.npy")
+        let edited = try cli.run(["detect", dir + "/run"])
+        XCTAssertNotEqual(edited.code, 0)
+        XCTAssertTrue(edited.err.contains("isolate/losses.npy") && edited.err.contains("differs from stage.json"), edited.err)
     }
 }

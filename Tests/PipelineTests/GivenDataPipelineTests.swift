@@ -95,6 +95,39 @@ final class GivenDataPipelineTests: XCTestCase {
         XCTAssertTrue(csv.split(separator: "\n")[1].hasSuffix(".png") && (csv.contains(",true,") || csv.contains(",false,")), csv)
     }
 
+    func testThePoisonIndicatorIsByRowAsGivenBeforeTheTestSplit() throws {
+        let dir = T.tempFolder()
+        var d = try Self.npyDataset(dir)
+        d["test_images"] = nil
+        d["test_labels"] = nil
+        d["test_ratio"] = .number(0.25)
+        let marked: Set<Int> = [0, 3, 6, 9, 50, 119]
+        try NPY.write(int64: marked.sorted(), to: dir + "/poisoned_rows.npy")
+        d["poison_indicator"] = .string(dir + "/poisoned_rows.npy")
+        let manifest = try Manifest.resolve(Self.manifest(dir, dataset: d), file: "m.json")
+        _ = try Runner(manifest: manifest, quiet: true).run(target: "ingest")
+        let ingest = manifest.runFolder + "/ingest/"
+        let rows = try NPY.readAny(ingest + "train_source_index.npy").integers()
+        let flags = try NPY.readAny(ingest + "train_poisoned.npy").data.map { $0 != 0 }
+        XCTAssertEqual(rows.count, 90)   // 120 less round(0.25 * 40) of each of 3 classes
+        XCTAssertEqual(flags.count, rows.count)
+        // a training sample is flagged exactly when the file row it came from is listed
+        for (row, flag) in zip(rows, flags) { XCTAssertEqual(flag, marked.contains(row), "file row \(row)") }
+        XCTAssertGreaterThan(flags.filter { $0 }.count, 0)
+    }
+
+    func testLabelsOutsideTheClassRangeAreAnErrorNotATrap() throws {
+        let dir = T.tempFolder()
+        let d = try Self.npyDataset(dir)
+        for (name, bad) in [("huge", Int.max), ("negative", -5)] {
+            try NPY.write(int64: (0..<120).map { $0 == 7 ? bad : $0 % 3 }, to: dir + "/train_y.npy")
+            let manifest = try Manifest.resolve(Self.manifest(dir, dataset: d, extra: ["output": .string(dir + "/" + name)]), file: "m.json")
+            XCTAssertThrowsError(try Runner(manifest: manifest, quiet: true).run(target: "ingest"), name) {
+                XCTAssertTrue("\($0)".contains("train_y.npy") && "\($0)".contains("label \(bad)"), "\($0)")
+            }
+        }
+    }
+
     func testSuppliedTriggeredImagesWithoutTrueLabelsGiveASRButNoRA() throws {
         let dir = T.tempFolder()
         try NPY.write(uint8: [UInt8](repeating: 255, count: 10 * 64), shape: [10, 8, 8, 1], to: dir + "/trig.npy")

@@ -133,6 +133,10 @@ final class AttackTests: XCTestCase {
         XCTAssertEqual(out.triggeredTest.count, 20) // every test image of class A
         XCTAssertEqual(Set(out.triggeredTest.labels), [0])
         XCTAssertThrowsError(try CBA(target: 1, rate: 0.1, classA: 1, classB: 2, mixRate: 0.05, jitter: 3).poison(train: s, test: split(8), classCount: 4, seed: 1))
+        // a class that exists but has no training image (labels 0..<4 of 5 classes): refused, not a trap
+        XCTAssertThrowsError(try CBA(target: 0, rate: 0.05, classA: 1, classB: 4, mixRate: 0.05, jitter: 3).poison(train: s, test: split(8), classCount: 5, seed: 1)) {
+            XCTAssertTrue("\($0)".contains("class 4 has no training image"), "\($0)")
+        }
     }
 
     // MARK: Trojan and LBA (optimised patches)

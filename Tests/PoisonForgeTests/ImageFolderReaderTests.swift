@@ -36,6 +36,12 @@ final class ImageFolderReaderTests: XCTestCase {
         XCTAssertEqual(a.test.ids, b.test.ids)
         XCTAssertNotEqual(a.test.ids, c.test.ids)
         XCTAssertTrue(Set(a.test.ids).isDisjoint(with: Set(a.train.ids)))
+        // each training image's row among the folder's images, sorted by class folder, then file name
+        let whole = try ImageFolderReader.read(trainRoot: dir, testRoot: dir, channels: 3, height: 8, width: 8, policy: .reject, name: "w")
+        XCTAssertNil(whole.givenRows)
+        let given = try XCTUnwrap(a.givenRows)
+        XCTAssertEqual(given.count, whole.train.count)
+        XCTAssertEqual(given.trainRows.map { whole.train.ids[$0] }, a.train.ids)
     }
 
     func testOtherSizesAreResizedOrRejected() throws {

@@ -134,6 +134,10 @@ final class NPYDatasetReaderTests: XCTestCase {
         XCTAssertEqual(Set(ds.test.labels), [0, 1, 2])
         XCTAssertEqual(Set(ds.train.sourceIndex).union(ds.test.sourceIndex), Set(0..<12))
         XCTAssertTrue(Set(ds.train.sourceIndex).isDisjoint(with: ds.test.sourceIndex))
+        // the training samples' rows among the given ones, for per-row files such as a poison indicator
+        XCTAssertEqual(ds.givenRows, GivenRows(count: 12, trainRows: ds.train.sourceIndex))
+        let separate = try NPYDatasetReader.read(trainImages: f.0, trainLabels: f.1, test: .files(images: f.2, labels: f.3), classNames: nil, name: "npy")
+        XCTAssertNil(separate.givenRows)
     }
 
     func testPoisonIndicatorTakesFlagsOrIndices() throws {

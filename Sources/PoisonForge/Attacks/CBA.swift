@@ -74,6 +74,10 @@ public struct CBA: Attack, Sendable {
         }
         guard classA != classB else { throw AttackParameterError(.classB, "must differ from class A") }
         let ofA = train.labels.indices.filter { train.labels[$0] == classA }, ofB = train.labels.indices.filter { train.labels[$0] == classB }
+        // a composite joins an image of each class: both must be in the training set
+        for (parameter, c, images) in [(AttackParameterError.Parameter.classA, classA, ofA), (.classB, classB, ofB)] where images.isEmpty {
+            throw AttackParameterError(parameter, "class \(c) has no training image to compose with")
+        }
         let pool = (ofA + ofB).sorted()
         let count = Int((rate * Double(train.count)).rounded())
         guard count > 0 else { throw AttackParameterError(.rate, "\(rate) poisons no sample of \(train.count)") }

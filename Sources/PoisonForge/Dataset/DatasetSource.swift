@@ -39,7 +39,7 @@ public enum DatasetSource: Sendable {
     }
 
     /// The most classes inferred from labels alone.
-    static let maxInferredClasses = 100_000
+    public static let maxInferredClasses = 100_000
 
     /// The classes of an IDX or `.npy` dataset: the given names, or `class0..<k` where every label from 0
     /// to the largest one has training images. Every test label must be a class with training images.

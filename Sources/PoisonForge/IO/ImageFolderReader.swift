@@ -98,12 +98,15 @@ public enum ImageFolderReader {
         var rng = SeededRNG(seed: seed, stream: "image-folder-split")
         var trainItems: [(label: Int, path: String, className: String)] = []
         var testItems: [(label: Int, path: String, className: String)] = []
+        // each training image's row among the folder's images in listing order (classes, then files)
+        var trainRows: [Int] = [], given = 0
         for (label, c) in classes.enumerated() {
             let perm = rng.permutation(c.files.count)
             let nTest = Int((testRatio * Double(c.files.count)).rounded())
             let testSet = Set(perm.prefix(nTest))
             for (i, f) in c.files.enumerated() {
-                if testSet.contains(i) { testItems.append((label, f, c.name)) } else { trainItems.append((label, f, c.name)) }
+                if testSet.contains(i) { testItems.append((label, f, c.name)) } else { trainItems.append((label, f, c.name)); trainRows.append(given) }
+                given += 1
             }
         }
         guard !trainItems.isEmpty, !testItems.isEmpty else {
@@ -111,6 +114,7 @@ public enum ImageFolderReader {
         }
         return Dataset(name: name, classNames: classes.map(\.name),
                        train: try readSplit(trainItems, channels: channels, height: height, width: width, policy: policy),
-                       test: try readSplit(testItems, channels: channels, height: height, width: width, policy: policy))
+                       test: try readSplit(testItems, channels: channels, height: height, width: width, policy: policy),
+                       givenRows: GivenRows(count: given, trainRows: trainRows))
     }
 }

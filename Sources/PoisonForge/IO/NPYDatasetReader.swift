@@ -96,13 +96,16 @@ public enum NPYDatasetReader {
             // rows keep their order in the file, and their ids and provenance name the file's row
             var test = all.subset(testRows.sorted())
             test.ids = test.sourceIndex.map { "train-\($0)" }
-            return Dataset(name: name, classNames: names, train: all.subset(trainRows.sorted()), test: test)
+            trainRows.sort()
+            return Dataset(name: name, classNames: names, train: all.subset(trainRows), test: test,
+                           givenRows: GivenRows(count: all.count, trainRows: trainRows))
         }
     }
 }
 
 /// Which training samples the user knows to be poisoned: a `.npy` of one boolean per training
-/// image, or of the poisoned rows' indices (any integer dtype).
+/// image, or of the poisoned rows' indices (any integer dtype), by row as given (before a
+/// `test_ratio` split: `trainCount` is then every given row).
 public enum PoisonIndicator {
     public static func read(_ path: String, trainCount n: Int) throws -> [Bool] {
         let a = try NPY.readAny(path)

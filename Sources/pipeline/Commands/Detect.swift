@@ -35,14 +35,17 @@ struct Detect: ParsableCommand {
     func run() throws {
         do {
             let iso = runFolder + "/isolate"
-            // the data isolation saw: the poisoned set when the run has an attack, else the ingested one
-            let data = FileManager.default.fileExists(atPath: runFolder + "/poison/dataset.json") ? runFolder + "/poison" : runFolder + "/ingest"
-            let losses = try NPY.read(iso + "/losses.npy").float32, testLosses = try NPY.read(iso + "/test_losses.npy").float32
-            var features = try IsolateStage.savedFeatures(iso)
+            let lossFile = try NPY.read(iso + "/losses.npy"), testLossFile = try NPY.read(iso + "/test_losses.npy")
+            guard lossFile.dtype == .float32, testLossFile.dtype == .float32 else {
+                throw StageError.runFolder("\(iso): losses.npy and test_losses.npy must hold float32 values")
+            }
+            let data = try Detect.isolationInputs(runFolder)
+            let losses = lossFile.float32, testLosses = testLossFile.float32
             let ds = try DatasetStore.read(from: data)
             guard losses.count == ds.train.count, testLosses.count == ds.test.count else {
                 throw StageError.runFolder("\(iso): the saved losses (\(losses.count) training, \(testLosses.count) test) do not match \(data) (\(ds.train.count), \(ds.test.count))")
             }
+            var features = try IsolateStage.savedFeatures(iso, trainCount: ds.train.count, testCount: ds.test.count)
             if features == nil {
                 // a run folder from before features were saved: recompute them with the isolation model
                 let arch = StageRecord.read(folder: iso)?.parameters["model"]?["architecture"]?.stringValue.flatMap(Architecture.init) ?? .wrn16_1
@@ -62,6 +65,38 @@ struct Detect: ParsableCommand {
         } catch {
             throw fail(error)
         }
+    }
+}
+
+extension Detect {
+    /// The dataset folder the isolate stage read (poison/ or ingest/, as its record names it),
+    /// once the files this command reads are shown to be the ones the records describe: the
+    /// isolate stage's saved losses and features, and the outputs of the stage it read. A
+    /// folder half rerun (an isolate stage left from another dataset) is refused, not judged.
+    static func isolationInputs(_ runFolder: String) throws -> String {
+        let iso = runFolder + "/isolate"
+        guard let record = StageRecord.read(folder: iso) else {
+            throw StageError.runFolder("\(iso): no stage record (stage.json); run the manifest with `abl run`")
+        }
+        guard let (key, digest) = record.inputs.first(where: { $0.key == "upstream:poison" }) ?? record.inputs.first(where: { $0.key == "upstream:ingest" }) else {
+            throw StageError.runFolder("\(iso)/\(StageRecord.fileName): names no poison or ingest stage as its input")
+        }
+        let upstream = String(key.dropFirst("upstream:".count)), folder = runFolder + "/" + upstream
+        let rerun = "run the manifest with `abl run` to bring it up to date"
+        guard let up = StageRecord.read(folder: folder), try up.outputDigest == digest else {
+            throw StageError.runFolder("\(iso) was computed from another \(upstream) stage than the one in \(folder); \(rerun)")
+        }
+        let files = [(iso, record, ["losses.npy", "test_losses.npy", "features.npy", "test_features.npy"])] +
+                    [(folder, up, up.outputs.keys.filter { !up.volatile.contains($0) }.sorted())]
+        for (dir, r, names) in files {
+            for name in names {
+                guard let want = r.outputs[name] else { continue }
+                guard (try? SHA256.hex(ofFile: dir + "/" + name)) == want else {
+                    throw StageError.runFolder("\(dir)/\(name) is missing or not the file its stage wrote (its digest differs from stage.json); \(rerun)")
+                }
+            }
+        }
+        return folder
     }
 }
 

@@ -49,7 +49,7 @@ struct Sanitize: ParsableCommand {
     @Option(help: "Class names, comma-separated, in label order.")
     var classNames: String?
 
-    @Option(help: "A .npy saying which training rows are poisoned (booleans or row indices), if known: the report then gives precision and recall.")
+    @Option(help: "A .npy saying which training rows are poisoned (booleans or row indices, by row as given, before the test split), if known: the report then gives precision and recall.")
     var poisonIndicator: String?
 
     @Option(help: "Triggered test images (.npy), if you have them: the report then gives ASR for the no-defense and the cleaned model.")

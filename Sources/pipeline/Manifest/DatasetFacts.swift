@@ -35,7 +35,9 @@ struct DatasetFacts {
                 f.trainCount = a.shape[0]; f.height = a.shape[1]; f.width = a.shape[2]
                 f.channels = a.shape.count == 4 ? a.shape[3] : 1
             }
-            if let path = d["train_labels"]?.stringValue, let labels = try? NPY.readAny(path).integers(), let top = labels.max() {
+            // labels outside 0..<maxInferredClasses leave the count unknown here; ingest names the file and the label
+            if let path = d["train_labels"]?.stringValue, let labels = try? NPY.readAny(path).integers(), let top = labels.max(),
+               let low = labels.min(), low >= 0, top < DatasetSource.maxInferredClasses {
                 f.classCount = top + 1
             }
         case "image-folder":

@@ -27,7 +27,7 @@ enum ManifestSchema {
             .optional("train_limit", .integer, default: nil, "keep a seeded random subset of this many training images (all when absent)", [.range(1, nil)]),
             .optional("test_limit", .integer, default: nil, "keep a seeded random subset of this many test images (all when absent)", [.range(1, nil)]),
             .optional("poison_indicator", .string, default: nil,
-                      "data you bring (no attack section): a .npy of one boolean per training image, or of the poisoned rows' indices, as read (before train_limit); with it the report gives the isolated set's precision and recall",
+                      "data you bring (no attack section): a .npy of one boolean per row of the training data as given, or of the poisoned rows' indices (rows before test_ratio's split and train_limit; an image folder's images sorted by class folder, then file name); with it the report gives the isolated set's precision and recall",
                       [.fileExists]),
         ],
         discriminator: "format",
@@ -305,7 +305,7 @@ extension ManifestSchema {
             issues.append(ManifestIssue(path: "attack.patch_size", rule: "the trigger needs \(need) pixels but the images are \(h)x\(w)"))
         }
         if attack?.descriptor.needsSurrogate == true, let path = m["surrogate"]?["checkpoint"]?.stringValue, let c = facts.channels, let k = facts.classCount,
-           FileManager.default.fileExists(atPath: path) {
+           (1...4).contains(c), k >= 1, FileManager.default.fileExists(atPath: path) {
             let arch = m["surrogate"].flatMap { RunConfig.decodeSection(SurrogateConfig.self, $0) }?.architecture ?? .wrn16_1
             do { try SafeTensors.load(into: arch.build(inputChannels: c, numClasses: k, seed: 0, engine: EngineSettings()), from: path) } catch ABLNetError.checkpointFormat(let p, let reason) {
                 // a file that is no valid checkpoint at all: say what is wrong with it

@@ -37,9 +37,13 @@ struct IngestStage: Stage {
             throw e
         }
         if let path = d.poisonIndicator {
-            // the user's ground truth, by row of the training set as read (labels as given are all that is known)
-            let flags = try PoisonIndicator.read(path, trainCount: dataset.train.count)
-            dataset.train.poison = PoisonInfo(poisoned: flags, originalLabels: dataset.train.labels, originalIndices: Array(0..<dataset.train.count))
+            // the user's ground truth, by row as given: before a test_ratio split (labels as given are all that is known)
+            let given = dataset.givenRows
+            let flags = try PoisonIndicator.read(path, trainCount: given?.count ?? dataset.train.count)
+            let trainFlags = given.map { g in g.trainRows.map { flags[$0] } } ?? flags
+            let inTest = flags.lazy.filter { $0 }.count - trainFlags.lazy.filter { $0 }.count
+            if inTest > 0 { ctx.log("\(path): \(inTest) of the rows it marks as poisoned fell into the test split (test_ratio)") }
+            dataset.train.poison = PoisonInfo(poisoned: trainFlags, originalLabels: dataset.train.labels, originalIndices: Array(0..<dataset.train.count))
         }
         var adjust = DatasetAdjustment()
         adjust.channels = d.channels

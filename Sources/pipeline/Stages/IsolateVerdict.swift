@@ -17,11 +17,14 @@ extension IsolateStage {
     }
 
     /// The features saved by `saveFeatures`, or nil where the folder has none.
-    static func savedFeatures(_ folder: String) throws -> Detection.Features? {
+    static func savedFeatures(_ folder: String, trainCount: Int, testCount: Int) throws -> Detection.Features? {
         guard FileManager.default.fileExists(atPath: folder + "/features.npy") else { return nil }
         let a = try NPY.read(folder + "/features.npy"), b = try NPY.read(folder + "/test_features.npy")
-        guard a.shape.count == 2, b.shape.count == 2, a.shape[1] == b.shape[1] else {
-            throw StageError.runFolder("\(folder): features.npy and test_features.npy are not two N x width arrays of one width")
+        guard a.dtype == .float32, b.dtype == .float32, a.shape.count == 2, b.shape.count == 2, a.shape[1] == b.shape[1] else {
+            throw StageError.runFolder("\(folder): features.npy and test_features.npy are not two float32 N x width arrays of one width")
+        }
+        guard a.shape[0] == trainCount, b.shape[0] == testCount else {
+            throw StageError.runFolder("\(folder): features.npy and test_features.npy hold \(a.shape[0]) and \(b.shape[0]) rows for \(trainCount) training and \(testCount) test samples")
         }
         return Detection.Features(train: a.float32, test: b.float32, width: a.shape[1])
     }
