@@ -29,6 +29,25 @@ final class CIFARReaderTests: XCTestCase {
         XCTAssertEqual(try CIFARReader.read(files: [path], variant: .cifar100, labelKind: .coarse, idPrefix: "t").labels, [4, 19])
     }
 
+    func testClassNamesComeFromTheFileBesideTheBatchesAndAreAnInputOfIngest() throws {
+        let dir = Fixtures.tempFolder()
+        let batch = dir + "/data_batch_1.bin"
+        Fixtures.write(Fixtures.cifarRecord(label: 1), to: batch)
+        XCTAssertEqual(try CIFARReader.classNames(near: batch, variant: .cifar10, labelKind: .fine)?.first, "airplane")
+        XCTAssertNil(try CIFARReader.classNames(near: batch, variant: .cifar100, labelKind: .fine))
+        let source = DatasetSource.cifar(variant: .cifar10, label: .fine, trainFiles: [batch], testFiles: [batch])
+        XCTAssertEqual(source.inputPaths, [batch, batch])
+        Fixtures.write(Array("a\nb\n\nc\n".utf8), to: dir + "/batches.meta.txt")
+        XCTAssertEqual(try CIFARReader.classNames(near: batch, variant: .cifar10, labelKind: .fine), ["a", "b", "c"])
+        XCTAssertEqual(source.inputPaths, [batch, batch, dir + "/batches.meta.txt"])
+        // a names file that is no regular file is refused by name, not read until it ends
+        let other = Fixtures.tempFolder()
+        XCTAssertEqual(mkfifo(other + "/batches.meta.txt", 0o600), 0)
+        XCTAssertThrowsError(try CIFARReader.classNames(near: other + "/x.bin", variant: .cifar10, labelKind: .fine)) { e in
+            XCTAssertTrue("\(e)".contains(other + "/batches.meta.txt"), "\(e)")
+        }
+    }
+
     func testShortBatchIsRejected() {
         let dir = Fixtures.tempFolder()
         let path = dir + "/short.bin"

@@ -32,7 +32,10 @@ public enum DatasetSource: Sendable {
         case .npy(let a, let b, let test, _):
             if case .files(let c, let d) = test { return [a, b, c, d] }
             return [a, b]
-        case .cifar(_, _, let tr, let te): return tr + te
+        case .cifar(let variant, let label, let tr, let te):
+            // the class names beside the batches, where there are some
+            let names = tr.first.map { CIFARReader.namesFile(near: $0, variant: variant, labelKind: label) }
+            return tr + te + (names.map { FileManager.default.fileExists(atPath: $0) ? [$0] : [] } ?? [])
         case .imageFolders(let tr, let te, _, _, _, _): return [tr, te]
         case .imageFolderSplit(let root, _, _, _, _, _, _): return [root]
         }
@@ -88,7 +91,7 @@ public enum DatasetSource: Sendable {
             let train = try CIFARReader.read(files: trainFiles, variant: variant, labelKind: label, idPrefix: "train")
             let test = try CIFARReader.read(files: testFiles, variant: variant, labelKind: label, idPrefix: "test")
             let count = variant == .cifar10 ? 10 : (label == .fine ? 100 : 20)
-            var names = CIFARReader.classNames(near: trainFiles[0], variant: variant, labelKind: label) ?? (0..<count).map { "class\($0)" }
+            var names = try CIFARReader.classNames(near: trainFiles[0], variant: variant, labelKind: label) ?? (0..<count).map { "class\($0)" }
             if names.count != count { names = (0..<count).map { "class\($0)" } }
             return Dataset(name: name, classNames: names, train: train, test: test)
         case .imageFolders(let tr, let te, let c, let h, let w, let policy):

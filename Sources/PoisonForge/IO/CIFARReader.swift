@@ -67,18 +67,24 @@ public enum CIFARReader {
 
     /// Class names from a `batches.meta.txt` (CIFAR-10) or `fine_label_names.txt` /
     /// `coarse_label_names.txt` (CIFAR-100) beside the batch files, when present.
-    public static func classNames(near file: String, variant: Variant, labelKind: LabelKind) -> [String]? {
-        let dir = URL(fileURLWithPath: file).deletingLastPathComponent()
-        let name: String
-        switch variant {
-        case .cifar10: name = "batches.meta.txt"
-        case .cifar100: name = labelKind == .fine ? "fine_label_names.txt" : "coarse_label_names.txt"
-        }
-        guard let text = try? String(contentsOf: dir.appendingPathComponent(name), encoding: .utf8) else {
-            return variant == .cifar10 ? cifar10ClassNames : nil
+    /// A file that is there but cannot be read (a FIFO, too large, not UTF-8) is an error naming it.
+    public static func classNames(near file: String, variant: Variant, labelKind: LabelKind) throws -> [String]? {
+        let path = namesFile(near: file, variant: variant, labelKind: labelKind)
+        guard FileManager.default.fileExists(atPath: path) else { return variant == .cifar10 ? cifar10ClassNames : nil }
+        guard let text = String(bytes: try InputFile.dataset(path, limit: 1 << 20), encoding: .utf8) else {
+            throw DatasetError.badFormat(path: path, reason: "class names must be UTF-8 text, one per line")
         }
         let names = text.split(whereSeparator: \.isNewline).map { $0.trimmingCharacters(in: .whitespaces) }
             .filter { !$0.isEmpty }
         return names.isEmpty ? nil : names
+    }
+
+    /// Where the class names of a batch file's dataset would be: beside it.
+    public static func namesFile(near file: String, variant: Variant, labelKind: LabelKind) -> String {
+        let dir = URL(fileURLWithPath: file).deletingLastPathComponent()
+        switch variant {
+        case .cifar10: return dir.appendingPathComponent("batches.meta.txt").path
+        case .cifar100: return dir.appendingPathComponent(labelKind == .fine ? "fine_label_names.txt" : "coarse_label_names.txt").path
+        }
     }
 }
