@@ -81,6 +81,8 @@ public struct DatasetSplit: Equatable, Sendable {
             throw DatasetError.invalid("\(name): channels must be 1 or 3, found \(channels)")
         }
         guard height > 0, width > 0 else { throw DatasetError.invalid("\(name): empty image size") }
+        // sides within 1...65536 keep every product below Int's range, so sampleSize cannot trap
+        guard height <= 1 << 16, width <= 1 << 16 else { throw DatasetError.invalid("\(name): image size \(height)x\(width) is beyond 65536 pixels a side") }
         guard pixels.count == n * sampleSize else {
             throw DatasetError.invalid("\(name): \(pixels.count) pixel bytes for \(n) samples of \(shapeString)")
         }

@@ -29,6 +29,15 @@ final class DatasetStoreTests: XCTestCase {
         }
     }
 
+    func testAnImageSizeBeyondTheLimitIsAnErrorEvenForAnEmptySplit() {
+        // 0 samples of 4e9 x 4e9 pixels: no bytes, but H * W * C would overflow
+        let empty = DatasetSplit(height: 4_000_000_000, width: 4_000_000_000, channels: 1, pixels: [], labels: [], ids: [],
+                                 sources: [], sourceOf: [], sourceIndex: [])
+        XCTAssertThrowsError(try empty.validate(name: "huge", classCount: 3)) { e in
+            XCTAssertTrue("\(e)".contains("huge") && "\(e)".contains("beyond 65536"), "\(e)")
+        }
+    }
+
     func testSubsetCarriesMetadata() {
         let s = sampleDataset().train.subset([2, 1])
         XCTAssertEqual(s.labels, [2, 1]); XCTAssertEqual(s.ids, ["c", "b"])
