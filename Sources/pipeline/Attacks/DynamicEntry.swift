@@ -9,8 +9,8 @@ struct DynamicParameters: AttackParameters {
         fields: [
             AttackFields.dirtyRate,
             .optional("density", .number, default: .number(0.032), "mask density the norm term allows", [.range(0, 1, openLo: true)]),
-            .optional("lambda_diversity", .number, default: .number(1), "weight of the diversity term", [.range(0, nil)]),
-            .optional("lambda_norm", .number, default: .number(100), "weight of the mask-density term", [.range(0, nil)]),
+            .optional("lambda_diversity", .number, default: .number(1), "weight of the diversity term", [.range(0, 1e6)]),
+            .optional("lambda_norm", .number, default: .number(100), "weight of the mask-density term", [.range(0, 1e6)]),
             AttackFields.steps(300), AttackFields.batch,
             .optional("generator_lr", .number, default: .number(0.01), "SGD learning rate of the generators", [.range(0, 10, openLo: true)]),
             .optional("hidden", .integer, default: .number(16), "channels of the generators' hidden layers", [.range(1, 256)]),

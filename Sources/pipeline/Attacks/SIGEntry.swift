@@ -9,7 +9,7 @@ struct SIGParameters: AttackParameters {
         fields: [
             AttackFields.cleanRate(0.8), AttackFields.rateOf,
             .optional("delta", .number, default: .number(40), "amplitude in pixel levels", [.range(0, 255, openLo: true)]),
-            .optional("frequency", .number, default: .number(6), "periods across the width", [.range(0, nil, openLo: true)]),
+            .optional("frequency", .number, default: .number(6), "periods across the width", [.range(0, 1e6, openLo: true)]),
         ],
         parameters: SIGParameters.self)
 

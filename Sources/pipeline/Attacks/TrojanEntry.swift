@@ -11,7 +11,7 @@ struct TrojanParameters: AttackParameters {
             .optional("patch_size", .integer, default: .number(3), "side of the square patch in pixels", [.range(1, 64)]),
             .optional("margin", .integer, default: .number(4), "pixels between the patch and the bottom-right border", [.range(0, 64)]),
             .optional("neurons", .integer, default: .number(2), "how many feature channels the patch drives", [.range(1, 4096)]),
-            .optional("activation_gain", .number, default: .number(10), "goal activation = this x the channel's largest clean activation", [.range(0, nil, openLo: true)]),
+            .optional("activation_gain", .number, default: .number(10), "goal activation = this x the channel's largest clean activation", [.range(0, 1e6, openLo: true)]),
             AttackFields.steps(200), AttackFields.batch, AttackFields.stepLR(0.05),
         ],
         parameters: TrojanParameters.self)
